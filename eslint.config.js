@@ -1,0 +1,43 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "**/*.js", "**/*.mjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/switch-exhaustiveness-check": "error",
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["../*/server*", "../registry/*", "../control/*", "../http/*", "../cli/*"],
+              message: "protocol codecs (dhcp4/, tftp/) stay free of I/O and policy",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Only the codecs are fenced; everything else may import freely downward.
+    files: ["src/**/*.ts", "test/**/*.ts", "scripts/**/*.ts"],
+    ignores: ["src/dhcp4/**", "src/tftp/codec*.ts"],
+    rules: { "no-restricted-imports": "off" },
+  },
+  {
+    files: ["test/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-floating-promises": "off",
+      "@typescript-eslint/no-non-null-assertion": "off",
+    },
+  },
+);

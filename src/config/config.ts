@@ -1,0 +1,172 @@
+import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { isIPv4 } from "node:net";
+
+export type AfterInstall = "local-boot" | "ignore";
+
+/** The appliance configuration; DESIGN.md "Config and command line" lists every key. */
+export interface Config {
+  address: string;
+  stateDir: string;
+  http: { listen: string; port: number };
+  tftp: {
+    enable: boolean;
+    port: number;
+    maxBlksize: number;
+    maxWindowsize: number;
+    maxTransfers: number;
+  };
+  dhcp: { enable: boolean; port: number; proxyPort: number; answerUnknown: boolean };
+  control: { socket: string; mode: string };
+  ipxe: { dir: string; efi: string; bios: string };
+  mdns: { enable: boolean };
+  afterInstall: AfterInstall;
+  hooks: { onInstalled: string[] | null };
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The first non-internal IPv4 address, the default `address` on a single-interface host. */
+export function firstIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
+}
+
+export function defaultConfig(): Config {
+  return {
+    address: firstIPv4(),
+    stateDir: "/var/lib/landscaper",
+    http: { listen: "0.0.0.0", port: 80 },
+    tftp: { enable: true, port: 69, maxBlksize: 1468, maxWindowsize: 64, maxTransfers: 1000 },
+    dhcp: { enable: true, port: 67, proxyPort: 4011, answerUnknown: false },
+    control: { socket: "/run/landscaper/control.sock", mode: "0660" },
+    ipxe: { dir: "/usr/lib/ipxe", efi: "snponly.efi", bios: "undionly.kpxe" },
+    mdns: { enable: true },
+    afterInstall: "local-boot",
+    hooks: { onInstalled: null },
+  };
+}
+
+type Check = (value: unknown, key: string) => unknown;
+
+const port: Check = (v, k) => {
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535)
+    throw new ConfigError(`${k}: expected a port number 0..65535, got ${JSON.stringify(v)}`);
+  return v;
+};
+const int =
+  (min: number, max: number): Check =>
+  (v, k) => {
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+      throw new ConfigError(`${k}: expected an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+const bool: Check = (v, k) => {
+  if (typeof v !== "boolean")
+    throw new ConfigError(`${k}: expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+};
+const str: Check = (v, k) => {
+  if (typeof v !== "string" || v === "")
+    throw new ConfigError(`${k}: expected a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+};
+const ipv4: Check = (v, k) => {
+  if (typeof v !== "string" || !isIPv4(v))
+    throw new ConfigError(`${k}: expected an IPv4 address, got ${JSON.stringify(v)}`);
+  return v;
+};
+const fileName: Check = (v, k) => {
+  if (typeof v !== "string" || !/^[A-Za-z0-9._-]+$/.test(v) || v.startsWith("."))
+    throw new ConfigError(`${k}: expected a plain file name, got ${JSON.stringify(v)}`);
+  return v;
+};
+const octalMode: Check = (v, k) => {
+  if (typeof v !== "string" || !/^0?[0-7]{3}$/.test(v))
+    throw new ConfigError(`${k}: expected an octal mode such as "0660", got ${JSON.stringify(v)}`);
+  return v;
+};
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v, k) => {
+    if (typeof v !== "string" || !allowed.includes(v))
+      throw new ConfigError(
+        `${k}: expected one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${JSON.stringify(v)}`,
+      );
+    return v;
+  };
+const command: Check = (v, k) => {
+  if (v === null) return v;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === "string" && x !== "")) {
+    throw new ConfigError(
+      `${k}: expected null or a non-empty array of strings [command, args...], got ${JSON.stringify(v)}`,
+    );
+  }
+  return v as string[];
+};
+
+/** Per key, how its value is checked; the shape mirrors Config. */
+const SCHEMA: Record<string, Check | Record<string, Check>> = {
+  address: ipv4,
+  stateDir: str,
+  http: { listen: ipv4, port },
+  tftp: {
+    enable: bool,
+    port,
+    maxBlksize: int(8, 65464),
+    maxWindowsize: int(1, 65535),
+    maxTransfers: int(1, 100000),
+  },
+  dhcp: { enable: bool, port, proxyPort: port, answerUnknown: bool },
+  control: { socket: str, mode: octalMode },
+  ipxe: { dir: str, efi: fileName, bios: fileName },
+  mdns: { enable: bool },
+  afterInstall: oneOf("local-boot", "ignore"),
+  hooks: { onInstalled: command },
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Merge a partial config (from a file or flags) over `base`, checking every key. */
+export function mergeConfig(base: Config, partial: unknown, origin: string): Config {
+  if (!isObject(partial)) throw new ConfigError(`${origin}: expected a JSON object`);
+  const out = structuredClone(base) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(partial)) {
+    const rule = SCHEMA[key];
+    if (rule === undefined) throw new ConfigError(`${origin}: unknown key "${key}"`);
+    if (typeof rule === "function") {
+      out[key] = rule(value, `${origin}: ${key}`);
+      continue;
+    }
+    if (!isObject(value)) throw new ConfigError(`${origin}: ${key}: expected an object`);
+    const section = out[key] as Record<string, unknown>;
+    for (const [sub, subValue] of Object.entries(value)) {
+      const subRule = rule[sub];
+      if (subRule === undefined) throw new ConfigError(`${origin}: unknown key "${key}.${sub}"`);
+      section[sub] = subRule(subValue, `${origin}: ${key}.${sub}`);
+    }
+  }
+  return out as unknown as Config;
+}
+
+export function loadConfigFile(path: string, base: Config = defaultConfig()): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return mergeConfig(base, parsed, path);
+}

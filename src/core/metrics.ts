@@ -1,0 +1,68 @@
+import { Counter, Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * Every Prometheus metric of the appliance, in one registry per process (tests start several
+ * servers in one process, so nothing here is global).
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "landscaper_" });
+  const m = {
+    registry,
+    dhcpPackets: new Counter({
+      name: "landscaper_dhcp_packets_total",
+      help: "DHCP packets received, by outcome (answered, ignored, malformed) and client kind",
+      labelNames: ["outcome", "client"] as const,
+      registers: [registry],
+    }),
+    dhcpFirstAnswerSeconds: new Histogram({
+      name: "landscaper_dhcp_first_answer_seconds",
+      help: "Time from a machine's registration (or rearm) to its first DHCP answer",
+      buckets: [1, 5, 15, 60, 300, 1800, 3600, 86400],
+      registers: [registry],
+    }),
+    tftpTransfers: new Counter({
+      name: "landscaper_tftp_transfers_total",
+      help: "TFTP transfers, by outcome (complete, aborted, timeout, error, refused)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    tftpBytes: new Counter({
+      name: "landscaper_tftp_bytes_total",
+      help: "TFTP payload bytes sent",
+      registers: [registry],
+    }),
+    tftpMalformed: new Counter({
+      name: "landscaper_tftp_malformed_total",
+      help: "TFTP datagrams dropped as malformed",
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: "landscaper_http_requests_total",
+      help: "LAN HTTP requests by route and status",
+      labelNames: ["route", "status"] as const,
+      registers: [registry],
+    }),
+    httpBytes: new Counter({
+      name: "landscaper_http_bytes_total",
+      help: "LAN HTTP body bytes sent, by route",
+      labelNames: ["route"] as const,
+      registers: [registry],
+    }),
+    installSeconds: new Histogram({
+      name: "landscaper_install_duration_seconds",
+      help: "From first boot step to installed, per install",
+      buckets: [30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
+      registers: [registry],
+    }),
+    machines: new Gauge({
+      name: "landscaper_machines",
+      help: "Machines by state",
+      labelNames: ["state"] as const,
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
