@@ -1,0 +1,73 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { createNetnsPair } from "../support/netns-pair.js";
+import { LineWatcher } from "../support/lines.js";
+import { TYPE, type DnsMessage } from "../support/dns-wire.js";
+import { packageVersion } from "../../src/mdns/advertise.js";
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const SERVICE = "_landscaper._tcp.local";
+
+test("mDNS: _landscaper._tcp answers a PTR query from another namespace, goodbye on close", async (t) => {
+  const net = createNetnsPair("op");
+  t.after(() => net.destroy());
+
+  const adv = net.spawn(net.a, [
+    process.execPath,
+    here("advertiser-child.js"),
+    "--run",
+    net.addrA,
+    "8089",
+  ]);
+  const advOut = new LineWatcher(adv.stdout!);
+  const advErr = new LineWatcher(adv.stderr!);
+  const announced = await advOut
+    .waitFor((l) => l.startsWith("announced "), 15_000, "the advertiser to announce")
+    .catch((e: Error) => {
+      throw new Error(`${e.message}\nstderr:\n${advErr.lines.join("\n")}`);
+    });
+  const instance = announced.slice("announced ".length);
+
+  const q = net.spawn(net.b, [
+    process.execPath,
+    here("query-child.js"),
+    "--run",
+    net.addrB,
+    SERVICE,
+  ]);
+  const qOut = new LineWatcher(q.stdout!);
+  await qOut.waitFor((l) => l === "ready", 10_000, "the querier");
+  const isAnswer = (l: string) => {
+    if (!l.startsWith("{")) return false;
+    const m = JSON.parse(l) as DnsMessage;
+    return m.records.some((r) => r.type === TYPE.PTR && r.name === SERVICE && r.ttl > 0);
+  };
+  const answerLine = await qOut.waitFor(isAnswer, 10_000, "an answer to the PTR query");
+  const answer = JSON.parse(answerLine) as DnsMessage & { from: string };
+  assert.equal(answer.from, net.addrA, "the answer comes from the advertiser's namespace");
+  const ptr = answer.records.find((r) => r.type === TYPE.PTR && r.name === SERVICE)!;
+  assert.equal(ptr.data, `${instance}.${SERVICE}`);
+  const srv = answer.records.find((r) => r.type === TYPE.SRV);
+  assert.ok(srv, "SRV in the answer's additional records");
+  assert.equal((srv.data as { port: number }).port, 8089);
+  const txt = answer.records.find((r) => r.type === TYPE.TXT);
+  assert.ok(txt, "TXT in the answer's additional records");
+  assert.deepEqual([...(txt.data as string[])].sort(), [
+    `http=8089`,
+    `version=${packageVersion()}`,
+  ]);
+  const a = answer.records.find((r) => r.type === TYPE.A);
+  assert.equal(a?.data, net.addrA, "A record names the configured address");
+
+  // Goodbye: closing the advertiser sends the PTR again with TTL 0 (RFC 6762 10.1).
+  adv.kill("SIGTERM");
+  const isGoodbye = (l: string) =>
+    l.startsWith("{") &&
+    (JSON.parse(l) as DnsMessage).records.some(
+      (r) => r.type === TYPE.PTR && r.name === SERVICE && r.ttl === 0,
+    );
+  await qOut.waitFor(isGoodbye, 10_000, "the goodbye packet");
+  await advOut.waitFor((l) => l === "closed", 10_000, "the advertiser to close");
+  q.stdin!.end();
+});
