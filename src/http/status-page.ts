@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { publicMachine, type ViewLike, type EventLike } from "./status-view.js";
+import { STATUS_HTML } from "./status/page.js";
+
+/** The route shape of src/http/router.ts (kept structural so this file stands alone). */
+export interface StatusRoute {
+  method: "GET" | "HEAD" | "POST";
+  path: RegExp;
+  name: string;
+  handle(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray): void | Promise<void>;
+}
+
+/** What the page needs of the registry. */
+export interface MachineFeed {
+  list(): readonly ViewLike[];
+  get(mac: string): ViewLike | null;
+  subscribe(fn: (e: EventLike & { mac: string }) => void): () => void;
+}
+
+export interface StatusPageOptions {
+  /** Most concurrent `/events` streams; more get 503 (each holds a socket and a subscriber). */
+  maxStreams?: number;
+  /** Comment lines keep idle streams open through proxies and detect dead peers. */
+  heartbeatMs?: number;
+  /** A stream whose unsent backlog grows past this is dropped; its browser reconnects. */
+  maxBacklogBytes?: number;
+}
+
+const HTML = Buffer.from(STATUS_HTML, "utf8");
+
+function sse(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** `GET /` (the page) and `GET /events` (its live feed) for the LAN HTTP server. */
+export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}): StatusRoute[] {
+  const maxStreams = opts.maxStreams ?? 100;
+  const heartbeatMs = opts.heartbeatMs ?? 20_000;
+  const maxBacklog = opts.maxBacklogBytes ?? 1 << 20;
+  let streams = 0;
+  const page: StatusRoute = {
+    method: "GET",
+    path: /^\/(?:index\.html)?$/,
+    name: "status",
+    handle(_req, res) {
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-length": HTML.length,
+        "cache-control": "no-cache",
+        "x-content-type-options": "nosniff",
+        "content-security-policy":
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      });
+      res.end(HTML);
+    },
+  };
+  const events: StatusRoute = {
+    method: "GET",
+    path: /^\/events$/,
+    name: "status-events",
+    handle(req, res) {
+      if (streams >= maxStreams) {
+        res.writeHead(503, { "content-type": "text/plain", "retry-after": "10" });
+        res.end("too many status page streams\n");
+        return;
+      }
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+      });
+      if (req.method === "HEAD") {
+        res.end();
+        return;
+      }
+      streams++;
+      const send = (text: string) => {
+        if (res.writableLength > maxBacklog) {
+          res.destroy(); // a stalled reader: it gets a fresh snapshot when it reconnects
+          return;
+        }
+        res.write(text);
+      };
+      // Subscribe before the snapshot: an event in between is resent as a whole machine,
+      // so nothing is lost and nothing is applied twice in a way that matters.
+      const unsubscribe = feed.subscribe((e) => {
+        const m = feed.get(e.mac);
+        send(sse("machine", { mac: e.mac, machine: m ? publicMachine(m) : null }));
+      });
+      res.socket?.setNoDelay(true);
+      send("retry: 2000\n\n");
+      send(sse("snapshot", { machines: feed.list().map(publicMachine) }));
+      const heartbeat = setInterval(() => send(": ping\n\n"), heartbeatMs);
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        streams--;
+        clearInterval(heartbeat);
+        unsubscribe();
+      };
+      req.on("close", finish);
+      res.on("close", finish);
+    },
+  };
+  return [page, events];
+}
