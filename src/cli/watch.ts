@@ -105,7 +105,7 @@ export async function run(args: string[]): Promise<number> {
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let current: IncomingMessage | null = null;
-  let connectError: string | null = null;
+  const connect: { error: string | null } = { error: null };
 
   const draw = () => {
     redrawTimer = null;
@@ -233,7 +233,7 @@ export async function run(args: string[]): Promise<number> {
         attempt = 0;
       } catch (e) {
         if (!connectedOnce) {
-          connectError = (e as Error).message;
+          connect.error = (e as Error).message;
           stop(1);
           return;
         }
@@ -253,9 +253,9 @@ export async function run(args: string[]): Promise<number> {
     out.off("resize", onResize);
     out.write("\x1b[?25h\x1b[?1049l");
     // leave the last picture on the normal screen
-    if (connectError === null)
+    if (connect.error === null)
       out.write(table(sortMachines(machines.values()), out.columns ?? 120, "stopped"));
   }
-  if (connectError !== null) process.stderr.write(`landscaper watch: ${connectError}\n`);
+  if (connect.error !== null) process.stderr.write(`landscaper watch: ${connect.error}\n`);
   return code;
 }
