@@ -12,7 +12,8 @@ import {
 import { probePxeServers, ProbeError, type ProbeResult } from "../doctor/pxe-probe.js";
 import { isPxeAnswer } from "../doctor/pxe-probe-codec.js";
 import { describeHolders, portHolders } from "../doctor/port-owner.js";
-import { parseConfigFlags } from "./config-flags.js";
+import { UsageError } from "./args.js";
+import { configFromArgs } from "./serve.js";
 
 const USAGE = `usage: landscaper doctor [--config FILE] [--address IP] [--state-dir DIR] [--socket PATH]
                          [--http-port N] [--tftp-port N] [--dhcp-port N] [--proxy-dhcp-port N]
@@ -140,18 +141,27 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  let config: Config;
-  let extra: Map<string, string>;
-  try {
-    ({ config, extra } = parseConfigFlags(args, ["--probe-seconds"], ["--no-probe", "--json"]));
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`landscaper doctor: ${e.message}\n${USAGE}\n`);
-    return 2;
+  // doctor's own flags; everything else is serve's, checked by serve's own parser
+  const own = { json: false, probe: true, seconds: 3 };
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--json") own.json = true;
+    else if (a === "--no-probe") own.probe = false;
+    else if (a === "--probe-seconds" || a.startsWith("--probe-seconds=")) {
+      own.seconds = Number(a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i]);
+      if (!(own.seconds > 0 && own.seconds <= 60)) {
+        process.stderr.write(`landscaper doctor: --probe-seconds: expected 0 < S <= 60\n`);
+        return 2;
+      }
+    } else rest.push(a);
   }
-  const seconds = Number(extra.get("--probe-seconds") ?? "3");
-  if (!(seconds > 0 && seconds <= 60)) {
-    process.stderr.write(`landscaper doctor: --probe-seconds: expected 0 < S <= 60\n`);
+  let config: Config;
+  try {
+    ({ config } = configFromArgs(rest));
+  } catch (e) {
+    if (!(e instanceof ConfigError || e instanceof UsageError)) throw e;
+    process.stderr.write(`landscaper doctor: ${e.message}\n${USAGE}\n`);
     return 2;
   }
   const findings: Finding[] = [
@@ -160,9 +170,9 @@ export async function run(args: string[]): Promise<number> {
     ...(await checkIpxe(config)),
     await checkWritableDir("state directory", config.stateDir, "state directory"),
     ...(await checkControlSocket(config)),
-    ...(extra.has("--no-probe") ? [] : await checkProbe(config, seconds)),
+    ...(own.probe ? await checkProbe(config, own.seconds) : []),
   ];
-  if (extra.has("--json")) process.stdout.write(JSON.stringify({ findings }, null, 2) + "\n");
+  if (own.json) process.stdout.write(JSON.stringify({ findings }, null, 2) + "\n");
   else print(findings, config);
   return findings.some((f) => f.level === "blocker") ? 1 : 0;
 }

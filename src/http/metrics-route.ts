@@ -1,11 +1,11 @@
-import type { StatusRoute } from "./status-page.js";
+import type { Route } from "./router.js";
 import type { Metrics } from "../core/metrics.js";
 
 /**
  * `GET /metrics`: the process's prom-client registry in the Prometheus text format. The
  * registry keeps `landscaper_machines{state}` current itself (on every change).
  */
-export function metricsRoute(metrics: Metrics): StatusRoute {
+export function metricsRoute(metrics: Metrics): Route {
   return {
     method: "GET",
     path: /^\/metrics$/,

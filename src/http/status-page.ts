@@ -1,21 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { publicMachine, type ViewLike, type EventLike } from "./status-view.js";
+import type { Registry } from "../registry/registry.js";
+import type { Route } from "./router.js";
+import { publicMachine } from "./status-view.js";
 import { STATUS_HTML } from "./status/page.js";
 
-/** The route shape of src/http/router.ts (kept structural so this file stands alone). */
-export interface StatusRoute {
-  method: "GET" | "HEAD" | "POST";
-  path: RegExp;
-  name: string;
-  handle(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray): void | Promise<void>;
-}
-
 /** What the page needs of the registry. */
-export interface MachineFeed {
-  list(): readonly ViewLike[];
-  get(mac: string): ViewLike | null;
-  subscribe(fn: (e: EventLike & { mac: string }) => void): () => void;
-}
+export type MachineFeed = Pick<Registry, "list" | "get" | "subscribe">;
 
 export interface StatusPageOptions {
   /** Most concurrent `/events` streams; more get 503 (each holds a socket and a subscriber). */
@@ -33,12 +22,12 @@ function sse(event: string, data: unknown): string {
 }
 
 /** `GET /` (the page) and `GET /events` (its live feed) for the LAN HTTP server. */
-export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}): StatusRoute[] {
+export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}): Route[] {
   const maxStreams = opts.maxStreams ?? 100;
   const heartbeatMs = opts.heartbeatMs ?? 20_000;
   const maxBacklog = opts.maxBacklogBytes ?? 1 << 20;
   let streams = 0;
-  const page: StatusRoute = {
+  const page: Route = {
     method: "GET",
     path: /^\/(?:index\.html)?$/,
     name: "status",
@@ -54,7 +43,7 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
       res.end(HTML);
     },
   };
-  const events: StatusRoute = {
+  const events: Route = {
     method: "GET",
     path: /^\/events$/,
     name: "status-events",

@@ -7,8 +7,6 @@ import {
   isPxeAnswer,
 } from "../../src/doctor/pxe-probe-codec.js";
 import { parseProcAddress } from "../../src/doctor/port-owner.js";
-import { parseConfigFlags } from "../../src/cli/config-flags.js";
-import { ConfigError } from "../../src/config/config.js";
 
 test("the PXE DISCOVER carries the broadcast flag, the MAC and the firmware's options", () => {
   const mac = Uint8Array.from([2, 1, 2, 3, 4, 5]);
@@ -86,20 +84,4 @@ test("/proc/net addresses", () => {
     80,
   ]);
   assert.equal(parseProcAddress("zz"), null);
-});
-
-test("config flags: values, switches, --flag=value, unknown flags named", () => {
-  const { config, extra } = parseConfigFlags(
-    ["--address", "10.1.2.3", "--http-port=8080", "--no-tftp", "--json", "--probe-seconds", "2"],
-    ["--probe-seconds"],
-    ["--json"],
-  );
-  assert.equal(config.address, "10.1.2.3");
-  assert.equal(config.http.port, 8080);
-  assert.equal(config.tftp.enable, false);
-  assert.equal(extra.get("--probe-seconds"), "2");
-  assert.equal(extra.get("--json"), "");
-  assert.throws(() => parseConfigFlags(["--bogus"]), /unknown flag "--bogus"/);
-  assert.throws(() => parseConfigFlags(["--http-port", "x"]), ConfigError);
-  assert.throws(() => parseConfigFlags(["--address", "nope"]), /--address: address/);
 });

@@ -9,8 +9,7 @@ import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
 import type { Finding } from "../../src/doctor/checks.js";
 
-const doctorModule = fileURLToPath(new URL("../../src/cli/doctor.js", import.meta.url));
-const RUNNER = `const m = await import(${JSON.stringify(doctorModule)}); process.exitCode = await m.run(process.argv.slice(1));`;
+const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 function doctor(
   ns: string,
@@ -19,19 +18,7 @@ function doctor(
 ): { status: number | null; findings: Finding[]; stderr: string } {
   const r = spawnSync(
     "ip",
-    [
-      "netns",
-      "exec",
-      ns,
-      ...asUser,
-      process.execPath,
-      "--input-type=module",
-      "-e",
-      RUNNER,
-      "--",
-      "--json",
-      ...args,
-    ],
+    ["netns", "exec", ns, ...asUser, process.execPath, CLI, "doctor", "--json", ...args],
     { encoding: "utf8", timeout: 30_000 },
   );
   let findings: Finding[] = [];
