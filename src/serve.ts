@@ -43,7 +43,7 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
   };
   try {
     const http = await startHttpServer(ctx, registry, [
-      ...statusPageRoutes(registry),
+      ...statusPageRoutes(registry, { metrics }),
       metricsRoute(metrics),
     ]);
     services.push(http);

@@ -18,6 +18,7 @@ export function metricsRoute(metrics: Metrics): Route {
         "cache-control": "no-cache",
       });
       res.end(body);
+      metrics.httpBytes.inc({ route: "metrics" }, body.length);
     },
   };
 }

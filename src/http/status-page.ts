@@ -1,3 +1,4 @@
+import type { Metrics } from "../core/metrics.js";
 import type { Registry } from "../registry/registry.js";
 import type { Route } from "./router.js";
 import { publicMachine } from "./status-view.js";
@@ -7,6 +8,8 @@ import { STATUS_HTML } from "./status/page.js";
 export type MachineFeed = Pick<Registry, "list" | "get" | "subscribe">;
 
 export interface StatusPageOptions {
+  /** Counts the bytes sent (landscaper_http_bytes_total, routes "status" and "status-events"). */
+  metrics?: Metrics;
   /** Most concurrent `/events` streams; more get 503 (each holds a socket and a subscriber). */
   maxStreams?: number;
   /** Comment lines keep idle streams open through proxies and detect dead peers. */
@@ -41,6 +44,7 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
           "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
       });
       res.end(HTML);
+      opts.metrics?.httpBytes.inc({ route: "status" }, HTML.length);
     },
   };
   const events: Route = {
@@ -69,6 +73,7 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
           return;
         }
         res.write(text);
+        opts.metrics?.httpBytes.inc({ route: "status-events" }, Buffer.byteLength(text));
       };
       // Subscribe before the snapshot: an event in between is resent as a whole machine,
       // so nothing is lost and nothing is applied twice in a way that matters.

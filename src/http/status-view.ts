@@ -139,6 +139,8 @@ export function publicMachine(m: ViewLike): PublicMachine {
     updatedAt: m.updatedAt,
     steps: m.events
       .filter((e) => e.generation === m.generation)
+      // "complete" and "failed" already say it; their state event would repeat it
+      .filter((e) => !(e.type === "state" && (e.state === "installed" || e.state === "failed")))
       .map((e) => ({ at: e.at, type: e.type, text: stepText(e) })),
   };
 }
