@@ -110,30 +110,43 @@ function cell(s: string, width: number): string {
     : s + " ".repeat(width - chars.length);
 }
 
-/** The whole table for a terminal `columns` wide; the caller homes the cursor and clears. */
+/**
+ * The whole table for a terminal `columns` wide; the caller homes the cursor and clears.
+ * Lines never exceed the width (a wrapped line would break the in-place redraw); narrow
+ * terminals get a percentage instead of a bar.
+ */
 export function table(
   machines: readonly WatchedMachine[],
   columns: number,
   status: string,
 ): string {
+  const wide = columns >= 110;
+  const w = { host: wide ? 14 : 12, phase: wide ? 14 : 12, progress: wide ? 26 : 4 };
   const lines: string[] = [];
   const counts = new Map<string, number>();
   for (const m of machines) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
   lines.push(
-    `Landscaper: ${machines.length} machine(s)` +
-      [...counts].map(([s, n]) => `, ${n} ${s}`).join("") +
-      `  [${status}]`,
+    cell(
+      `Landscaper: ${machines.length} machine(s)` +
+        [...counts].map(([s, n]) => `, ${n} ${s}`).join("") +
+        `  [${status}]`,
+      columns,
+    ).trimEnd(),
   );
-  const head = `${cell("MAC", 17)} ${cell("HOST", 14)} ${cell("STATE", 10)} ${cell("PHASE", 14)} ${cell("PROGRESS", 26)} LAST STEP`;
-  lines.push(head);
-  const restWidth = Math.max(10, columns - head.length + "LAST STEP".length);
+  const fixed = `${cell("MAC", 17)} ${cell("HOST", w.host)} ${cell("STATE", 10)} ${cell("PHASE", w.phase)} ${cell(wide ? "PROGRESS" : "%", w.progress)} `;
+  const rest = Math.max(0, columns - fixed.length);
+  lines.push((fixed + cell("LAST STEP", rest)).trimEnd());
   for (const m of machines) {
     const what =
       m.state === "failed" && m.failure ? `failed: ${m.failure}` : (m.lastStep?.text ?? "");
+    const progress = wide
+      ? bar(m.progress, m.state, 20)
+      : `${String(m.state === "installed" ? 100 : Math.round(m.progress ?? 0)).padStart(3)}%`;
+    const last = `${m.lastStep ? clock(m.lastStep.at) + " " : ""}${what}`;
     lines.push(
-      `${m.mac} ${cell(m.hostname ?? "-", 14)} ${COLOR[m.state] ?? ""}${cell(m.state, 10)}${RESET} ` +
-        `${cell(m.phase ?? "-", 14)} ${bar(m.progress, m.state, 20)} ` +
-        cell(`${m.lastStep ? clock(m.lastStep.at) + " " : ""}${what}`, restWidth).trimEnd(),
+      `${m.mac} ${cell(m.hostname ?? "-", w.host)} ${COLOR[m.state] ?? ""}${cell(m.state, 10)}${RESET} ` +
+        `${cell(m.phase ?? "-", w.phase)} ${cell(progress, w.progress)} ` +
+        (rest > 0 ? cell(last, rest).trimEnd() : ""),
     );
   }
   if (machines.length === 0) lines.push("(no machines registered)");

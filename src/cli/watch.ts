@@ -110,7 +110,7 @@ export async function run(args: string[]): Promise<number> {
   const draw = () => {
     redrawTimer = null;
     out.write(
-      "\x1b[H" + table(sortMachines(machines.values()), out.columns ?? 120, status) + "\x1b[J",
+      "\x1b[H" + table(sortMachines(machines.values()), out.columns || 120, status) + "\x1b[J",
     );
   };
   const changed = (mac: string | null) => {
@@ -184,6 +184,8 @@ export async function run(args: string[]): Promise<number> {
         }
       }
       machines.set(e.mac, applyEvent(m, e));
+      // the "complete"/"failed" event right after says it better than this state change
+      if (e.type === "state" && (e.state === "installed" || e.state === "failed")) return;
       changed(e.mac);
     };
     let buffer = "";
@@ -254,7 +256,7 @@ export async function run(args: string[]): Promise<number> {
     out.write("\x1b[?25h\x1b[?1049l");
     // leave the last picture on the normal screen
     if (connect.error === null)
-      out.write(table(sortMachines(machines.values()), out.columns ?? 120, "stopped"));
+      out.write(table(sortMachines(machines.values()), out.columns || 120, "stopped"));
   }
   if (connect.error !== null) process.stderr.write(`landscaper watch: ${connect.error}\n`);
   return code;
