@@ -1,0 +1,186 @@
+// The Nix side, as far as this machine can check it: Debian's Nix 2.8 without nixpkgs and
+// without network. Every .nix file must parse; the pure helpers (settings rendering, the
+// provider declaration against a stub `lib`) are evaluated with builtins only; the
+// installer agent passes `sh -n` and shellcheck.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defaultConfig, loadConfigFile } from "../../src/config/config.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), "lst-nix-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Nix 2.8 wants writable state, log and cache dirs; give it its own so that it runs as
+ * root in CI without a daemon and never touches /nix or the real HOME. */
+const nixEnv: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: join(scratch, "home"),
+  NIX_STATE_DIR: join(scratch, "state"),
+  NIX_CONF_DIR: join(scratch, "conf"),
+  NIX_LOG_DIR: join(scratch, "log"),
+  XDG_CACHE_HOME: join(scratch, "cache"),
+  XDG_CONFIG_HOME: join(scratch, "config"),
+  XDG_DATA_HOME: join(scratch, "data"),
+};
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: "utf8", timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function nixInstantiate(args: string[]): Run {
+  return run("nix-instantiate", ["--store", "dummy://", ...args], nixEnv);
+}
+
+/** Evaluate a Nix expression (builtins only) to a JSON value. */
+function nixEval(expr: string): unknown {
+  const r = nixInstantiate(["--eval", "--strict", "--json", "-E", expr]);
+  assert.equal(r.status, 0, `nix-instantiate --eval failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A Nix string literal for any JS string (JSON string escapes are valid Nix, bar `${`). */
+function nixString(s: string): string {
+  return JSON.stringify(s).replaceAll("${", "\\${");
+}
+
+const SKIP_DIRS = new Set(["node_modules", "dist", ".git", "test-output", ".cache"]);
+
+/** Files of the repository with the given suffix: what git tracks or would track, or,
+ * outside a git checkout, a walk that skips build output and dependencies. */
+function repoFiles(suffix: string): string[] {
+  const git = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (git.status === 0) {
+    return git.stdout
+      .split("\0")
+      .filter((f) => f.endsWith(suffix) && existsSync(join(root, f)))
+      .filter((f) => !f.split("/").some((part) => SKIP_DIRS.has(part)))
+      .sort();
+  }
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 12) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (SKIP_DIRS.has(e.name)) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.name.endsWith(suffix)) out.push(relative(root, p));
+    }
+  };
+  walk(root, 0);
+  return out.sort();
+}
+
+test("every .nix file parses (nix-instantiate --parse)", () => {
+  const files = repoFiles(".nix");
+  assert.ok(files.includes("flake.nix"), `flake.nix not among ${files.join(", ")}`);
+  const failures: string[] = [];
+  for (const f of files) {
+    const r = nixInstantiate(["--parse", f]);
+    if (r.status !== 0) failures.push(`${f}:\n${r.stderr.trim()}`);
+  }
+  assert.deepEqual(failures, [], `these .nix files do not parse:\n${failures.join("\n\n")}`);
+});
+
+const settingsNix = join(root, "nixos/settings.nix");
+
+function renderSettings(settings: unknown): string {
+  const json = nixEval(
+    `(import ${settingsNix}).render (builtins.fromJSON ${nixString(JSON.stringify(settings))})`,
+  );
+  assert.equal(typeof json, "string");
+  return json as string;
+}
+
+test("settings.nix defaults are Landscaper's defaults", () => {
+  const fromNix = nixEval(`(import ${settingsNix}).defaults`);
+  // `address` is decided at run time (first non-loopback IPv4), so Nix has no default.
+  const fromTs: Partial<ReturnType<typeof defaultConfig>> = defaultConfig();
+  delete fromTs.address;
+  assert.deepEqual(fromNix, fromTs);
+});
+
+const EXAMPLES: Record<string, unknown> = {
+  empty: {},
+  "one-interface appliance": {
+    address: "192.168.10.2",
+    http: { port: 8080 },
+    ipxe: { dir: "/nix/store/00000000000000000000000000000000-ipxe-1.21.1" },
+    afterInstall: "ignore",
+    hooks: { onInstalled: ["/run/current-system/sw/bin/logger", "-t", "landscaper"] },
+  },
+  "tests on high ports": {
+    address: null,
+    stateDir: "/tmp/landscaper-state",
+    tftp: { port: 1069, maxBlksize: 8192, maxWindowsize: 16, enable: false },
+    dhcp: { port: 1067, proxyPort: 14011, answerUnknown: true },
+    control: { socket: "/tmp/landscaper.sock", mode: "0600" },
+    mdns: { enable: false },
+  },
+};
+
+for (const [name, settings] of Object.entries(EXAMPLES)) {
+  test(`rendered settings are a config Landscaper accepts: ${name}`, () => {
+    const text = renderSettings(settings);
+    const file = join(scratch, `settings-${name.replaceAll(" ", "-")}.json`);
+    writeFileSync(file, text);
+    const loaded = loadConfigFile(file);
+    const given = settings as Record<string, unknown>;
+    // Everything the Nix side wrote is what Landscaper ends up with.
+    for (const [key, value] of Object.entries(given)) {
+      if (value === null) continue;
+      if (typeof value === "object" && !Array.isArray(value)) {
+        for (const [sub, subValue] of Object.entries(value as Record<string, unknown>)) {
+          assert.deepEqual(
+            (loaded as unknown as Record<string, Record<string, unknown>>)[key]![sub],
+            subValue,
+          );
+        }
+      } else {
+        assert.deepEqual((loaded as unknown as Record<string, unknown>)[key], value);
+      }
+    }
+    // A null address is left out, so Landscaper's run-time default applies.
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    assert.equal("address" in parsed, typeof given.address === "string");
+  });
+}
+
+test("unknown settings fail at evaluation, naming the key", () => {
+  const cases: [unknown, RegExp][] = [
+    [{ bogus: 1 }, /unknown key "bogus"/],
+    [{ http: { prot: 80 } }, /unknown key "http\.prot"/],
+    [{ tftp: 69 }, /tftp: expected an attribute set/],
+  ];
+  for (const [settings, message] of cases) {
+    const expr = `(import ${settingsNix}).render (builtins.fromJSON ${nixString(JSON.stringify(settings))})`;
+    const r = nixInstantiate(["--eval", "--strict", "--json", "-E", expr]);
+    assert.notEqual(r.status, 0, `expected ${JSON.stringify(settings)} to be refused`);
+    assert.match(r.stderr, message);
+  }
+});
+
+test("shell scripts under nbp/ pass sh -n and shellcheck -s sh", () => {
+  const scripts = repoFiles(".sh").filter((f) => f.startsWith("nbp/"));
+  for (const f of scripts) {
+    const syntax = run("sh", ["-n", f]);
+    assert.equal(syntax.status, 0, `sh -n ${f}:\n${syntax.stderr}`);
+    const lint = run("shellcheck", ["-s", "sh", f]);
+    assert.equal(lint.status, 0, `shellcheck -s sh ${f}:\n${lint.stdout}${lint.stderr}`);
+  }
+});
