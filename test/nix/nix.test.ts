@@ -184,3 +184,75 @@ test("shell scripts under nbp/ pass sh -n and shellcheck -s sh", () => {
     assert.equal(lint.status, 0, `shellcheck -s sh ${f}:\n${lint.stdout}${lint.stderr}`);
   }
 });
+
+/** DESIGN.md "NixOps4 resource provider": every type requires state; `?` marks optional. */
+const DESIGN_RESOURCE_TYPES: Record<string, { inputs: string; outputs: string }> = {
+  pxe_nbp: {
+    inputs: "mac, kernel, initrd, cmdline?, job?, installationHostKey?, socket?",
+    outputs: "bootUrl, generation, installationHostPublicKey",
+  },
+  ssh_keypair: { inputs: "keyType?, comment?", outputs: "publicKey, privateKey" },
+  ssh_host_public_key: {
+    inputs:
+      "host, port?, user?, privateKey?, privateKeyFile?, expectedHostPublicKey, hostKeyPath?, reloadCommand?, mac?, socket?, timeout?",
+    outputs: "hostPublicKey",
+  },
+};
+
+test("the provider module declares exactly DESIGN.md's resource types, inputs and outputs", () => {
+  const expr = `
+    let
+      lib = import ${join(root, "test/nix/stub-lib.nix")};
+      provider = import ${join(root, "nixos/nixops4-provider.nix")} {
+        packageFor = system: "/nix/store/00000000000000000000000000000000-landscaper-" + system;
+      } { inherit lib; resourceProviderSystem = "x86_64-linux"; };
+      kind = o: if !(o ? default) then "required" else if o.default == null then "optional" else "defaulted";
+      describe = builtins.mapAttrs (_: kind);
+    in {
+      inherit (provider) _class executable type;
+      resourceTypes = builtins.mapAttrs (_: rt: {
+        inherit (rt) requireState description;
+        inputs = describe rt.inputs.options;
+        outputs = describe rt.outputs.options;
+      }) provider.resourceTypes;
+    }`;
+  const decl = nixEval(expr) as {
+    _class: string;
+    executable: string;
+    type: string;
+    resourceTypes: Record<
+      string,
+      {
+        requireState: boolean;
+        description: string;
+        inputs: Record<string, string>;
+        outputs: Record<string, string>;
+      }
+    >;
+  };
+  assert.equal(decl._class, "nixops4Provider");
+  assert.equal(decl.type, "stdio");
+  assert.equal(
+    decl.executable,
+    "/nix/store/00000000000000000000000000000000-landscaper-x86_64-linux/bin/nixops4-resources-landscaper",
+  );
+  assert.deepEqual(
+    Object.keys(decl.resourceTypes).sort(),
+    Object.keys(DESIGN_RESOURCE_TYPES).sort(),
+  );
+  for (const [name, spec] of Object.entries(DESIGN_RESOURCE_TYPES)) {
+    const rt = decl.resourceTypes[name]!;
+    const expectedInputs = Object.fromEntries(
+      spec.inputs
+        .split(", ")
+        .map((i) => (i.endsWith("?") ? [i.slice(0, -1), "optional"] : [i, "required"])),
+    );
+    const expectedOutputs = Object.fromEntries(
+      spec.outputs.split(", ").map((o) => [o, "required"]),
+    );
+    assert.deepEqual(rt.inputs, expectedInputs, `${name} inputs`);
+    assert.deepEqual(rt.outputs, expectedOutputs, `${name} outputs`);
+    assert.equal(rt.requireState, true, `${name} requireState`);
+    assert.ok(rt.description.length > 20, `${name} has a description`);
+  }
+});
