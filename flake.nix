@@ -37,7 +37,7 @@
       );
 
       # services.landscaper, with NixOps4 on the system and this flake's source at
-      # /etc/landscaper/flake (the deployment template's `landscaper` input points there).
+      # /var/lib/landscaper-flake (the deployment template's `landscaper` input).
       nixosModules.landscaper =
         { pkgs, lib, ... }:
         {
@@ -45,7 +45,7 @@
           services.landscaper.nixops4Package = lib.mkDefault (
             nixops4.packages.${pkgs.stdenv.hostPlatform.system}.default or null
           );
-          environment.etc."landscaper/flake".source = "${self}";
+          services.landscaper.flakeSource = self.outPath;
         };
       nixosModules.default = self.nixosModules.landscaper;
 

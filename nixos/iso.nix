@@ -1,5 +1,5 @@
 # landscaper.iso: nixpkgs' minimal installation CD, plus Landscaper (the CLI, NixOps4,
-# this flake at /etc/landscaper/flake) and the NixOps4 deployment template at
+# this flake at /var/lib/landscaper-flake) and the NixOps4 deployment template at
 # /root/fediversity-network, which doubles as the flake that installs the appliance host.
 #
 # Imported by the flake next to `nixosModules.landscaper`; the service itself is not

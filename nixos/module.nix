@@ -156,6 +156,17 @@ in
       '';
     };
 
+    flakeSource = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      description = ''
+        Landscaper's flake source. When set (the flake's `nixosModules.landscaper` sets
+        it), it is kept as a plain directory at `/var/lib/landscaper-flake`, which the
+        deployment template uses as its `landscaper` input (flake references through
+        symlinks, such as /etc entries, do not work).
+      '';
+    };
+
     deploymentTemplate = {
       enable = mkOption {
         type = types.bool;
@@ -294,6 +305,28 @@ in
           SystemCallErrorNumber = "EPERM";
           DevicePolicy = "closed";
         };
+      };
+    })
+
+    (mkIf (cfg.flakeSource != null) {
+      systemd.services.landscaper-flake-source = {
+        description = "Keep Landscaper's flake at /var/lib/landscaper-flake";
+        wantedBy = [ "multi-user.target" ];
+        # The unit names the store path, so a new Landscaper restarts it on switch.
+        restartIfChanged = true;
+        serviceConfig = {
+          Type = "oneshot";
+          RemainAfterExit = true;
+          UMask = "0022";
+        };
+        script = ''
+          dest=/var/lib/landscaper-flake
+          rm -rf "$dest.new"
+          cp -r --no-preserve=mode,ownership ${cfg.flakeSource} "$dest.new"
+          rm -rf "$dest"
+          mv "$dest.new" "$dest"
+        '';
+        path = [ pkgs.coreutils ];
       };
     })
 

@@ -2,10 +2,10 @@
   description = "Servers installed through Landscaper and deployed with NixOps4";
 
   inputs = {
-    # The Landscaper this appliance runs (services.landscaper puts its flake there), so
+    # The Landscaper this appliance runs (services.landscaper keeps its flake there), so
     # that the deployment and the appliance agree. After upgrading the appliance, run
     # `nix flake update landscaper`. Any other Landscaper flake reference works too.
-    landscaper.url = "path:/etc/landscaper/flake";
+    landscaper.url = "path:/var/lib/landscaper-flake";
   };
 
   outputs =
