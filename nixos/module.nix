@@ -236,7 +236,9 @@ in
         };
       };
 
-      systemd.tmpfiles.rules = map (dir: "d ${dir} 0750 landscaper ${cfg.group} -") customDirs;
+      systemd.tmpfiles.rules =
+        optional (effective.stateDir != defaultStateDir) "d ${effective.stateDir} 0700 landscaper ${cfg.group} -"
+        ++ optional (socketDir != defaultRuntimeDir) "d ${socketDir} 0750 landscaper ${cfg.group} -";
 
       systemd.services.landscaper = {
         description = "Landscaper network-boot appliance";
@@ -254,10 +256,12 @@ in
 
           User = "landscaper";
           Group = cfg.group;
-          UMask = "0007";
+          # The state holds install tokens and installation host keys: the service's
+          # alone. The socket's own mode (control.mode) is set by Landscaper.
+          UMask = "0077";
 
           StateDirectory = "landscaper";
-          StateDirectoryMode = "0750";
+          StateDirectoryMode = "0700";
           # /run/landscaper holds the control socket; the group may traverse it.
           RuntimeDirectory = "landscaper";
           RuntimeDirectoryMode = "0750";

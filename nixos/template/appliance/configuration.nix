@@ -11,6 +11,8 @@ in
   imports = lib.optional (builtins.pathExists ./hardware-configuration.nix) ./hardware-configuration.nix;
 
   networking.hostName = "landscaper";
+  # hardware-configuration.nix sets this too; here so that the flake evaluates without it.
+  nixpkgs.hostPlatform = lib.mkDefault "x86_64-linux";
 
   # UEFI; for BIOS use boot.loader.grub.device = "/dev/sda" instead.
   boot.loader.systemd-boot.enable = true;
