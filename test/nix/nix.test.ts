@@ -140,6 +140,16 @@ for (const [name, settings] of Object.entries(EXAMPLES)) {
     const file = join(scratch, `settings-${name.replaceAll(" ", "-")}.json`);
     writeFileSync(file, text);
     const loaded = loadConfigFile(file);
+    // The real command line, as the NixOS module's build-time check runs it.
+    const check = run(process.execPath, [
+      join(root, "dist/src/cli/main.js"),
+      "serve",
+      "--check-config",
+      "--config",
+      file,
+    ]);
+    assert.equal(check.status, 0, `landscaper serve --check-config refused it:\n${check.stderr}`);
+    assert.deepEqual(JSON.parse(check.stdout), JSON.parse(JSON.stringify(loaded)));
     const given = settings as Record<string, unknown>;
     // Everything the Nix side wrote is what Landscaper ends up with.
     for (const [key, value] of Object.entries(given)) {
@@ -255,4 +265,20 @@ test("the provider module declares exactly DESIGN.md's resource types, inputs an
     assert.equal(rt.requireState, true, `${name} requireState`);
     assert.ok(rt.description.length > 20, `${name} has a description`);
   }
+});
+
+test("a wrongly typed value renders, and the module's build-time --check-config refuses it by key", () => {
+  // settings.nix checks key names only; value types are Landscaper's to judge, which is
+  // why services.landscaper runs `serve --check-config` on the rendered file.
+  const file = join(scratch, "settings-bad-type.json");
+  writeFileSync(file, renderSettings({ http: { port: "80" } }));
+  const check = run(process.execPath, [
+    join(root, "dist/src/cli/main.js"),
+    "serve",
+    "--check-config",
+    "--config",
+    file,
+  ]);
+  assert.notEqual(check.status, 0);
+  assert.match(check.stderr, /http\.port/);
 });
