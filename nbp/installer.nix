@@ -123,6 +123,8 @@ in
       # fails, sshd still starts (ordering only), so the operator can log in and look.
       before = [ "sshd.service" ];
       path = [
+        # The agent runs each step with `sh -ec`.
+        pkgs.bash
         pkgs.coreutils
         pkgs.curl
         pkgs.gnugrep

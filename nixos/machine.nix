@@ -200,7 +200,9 @@ in
         # Taken from the registration (not the key pair) so that this waits for
         # Landscaper to know the machine before asking it to wait for the install.
         expectedHostPublicKey = members.installation_pxe_nbp.outputs.installationHostPublicKey;
-        reloadCommand = "systemctl reload sshd.service";
+        # NixOS's sshd unit kills only its main process on restart (KillMode=process),
+        # so the provider's own session survives; not every release has a reload.
+        reloadCommand = "systemctl restart sshd.service";
         timeout = config.installTimeout;
       };
     };
