@@ -7,7 +7,8 @@
 #   ssh_host_public_key     waits for the install, checks the installation key, rekeys;
 #   nixos                   nixops4-nixos: copies and switches to the real configuration,
 #                           trusting the host key ssh_host_public_key produced.
-# plus `state_file`, where the stateful members keep their state.
+# The stateful members keep their state in `stateResource` (a state_file resource of the
+# deployment); without one, the component adds its own `state_file` member.
 #
 # The deployer logs in with a private key file read at run time, or with the ssh-agent:
 # no private key ever passes through the Nix store.
@@ -59,6 +60,74 @@ let
   };
 
   hostKeyPath = "/etc/ssh/ssh_host_ed25519_key";
+
+  state = if config.stateResource != null then config.stateResource else members.state_file;
+
+  # The four members of the design, in a module of their own so that `config.members`
+  # above can add the state file beside them.
+  fourMembers = {
+    providers.landscaper = provider;
+    providers.local = nixops4.modules.nixops4Provider.local;
+
+    members.installation_host_key = {
+      type = providers.landscaper.ssh_keypair;
+      inherit state;
+      inputs = {
+        keyType = "ed25519";
+        comment = "landscaper-installation@${config.hostName}";
+      };
+    };
+
+    members.installation_pxe_nbp = {
+      type = providers.landscaper.pxe_nbp;
+      inherit state;
+      inputs = {
+        inherit (config) mac socket;
+        inherit (nbp)
+          kernel
+          initrd
+          cmdline
+          job
+          ;
+        installationHostKey = {
+          inherit (members.installation_host_key.outputs) publicKey privateKey;
+        };
+      };
+    };
+
+    members.ssh_host_public_key = {
+      type = providers.landscaper.ssh_host_public_key;
+      inherit state;
+      inputs = {
+        inherit (config) host mac socket;
+        inherit privateKeyFile hostKeyPath;
+        user = "root";
+        # Taken from the registration (not the key pair) so that this waits for
+        # Landscaper to know the machine before asking it to wait for the install.
+        expectedHostPublicKey = members.installation_pxe_nbp.outputs.installationHostPublicKey;
+        # NixOS's sshd unit kills only its main process on restart (KillMode=process),
+        # so the provider's own session survives; not every release has a reload.
+        reloadCommand = "systemctl restart sshd.service";
+        timeout = config.installTimeout;
+      };
+    };
+
+    members.nixos = {
+      type = providers.local.exec;
+      imports = [ nixops4-nixos.modules.nixops4Component.nixos ];
+      inherit (config) nixpkgs;
+      nixos.module = {
+        imports = machineModules ++ [ config.nixos.module ];
+      };
+      ssh = {
+        inherit (config) host;
+        user = "root";
+        hostPublicKey = members.ssh_host_public_key.outputs.hostPublicKey;
+        # nixops4-nixos splits these on spaces into ssh arguments.
+        opts = lib.optionalString (privateKeyFile != null) "-i ${privateKeyFile} -o IdentitiesOnly=yes";
+      };
+    };
+  };
 in
 {
   _class = "nixops4Component";
@@ -148,79 +217,31 @@ in
       default = [ ];
       description = "Extra NixOS modules for this machine's netboot installer (drivers, console, ...).";
     };
+    stateResource = mkOption {
+      type = types.nullOr types.raw;
+      default = null;
+      example = lib.literalExpression "members.state";
+      description = ''
+        A `state_file` resource of the deployment (a `members.<name>` reference) that
+        keeps this machine's resource state, including the installation key pair. When
+        null, the component gets its own `state_file` member writing `stateFile`.
+      '';
+    };
     stateFile = mkOption {
       type = types.str;
       default = "landscaper-${name}.state.json";
-      description = "File (relative to where `nixops4` runs) keeping this machine's resource state, including the installation key pair.";
+      description = "File (relative to where `nixops4` runs) of the component's own state, when `stateResource` is null.";
     };
   };
 
-  config = {
-    providers.landscaper = provider;
-    providers.local = nixops4.modules.nixops4Provider.local;
-
-    members.state_file = {
+  # optionalAttrs, not mkIf: `members` is a lazy attribute set, where an mkIf-false
+  # member would still be listed.
+  config.members = lib.optionalAttrs (config.stateResource == null) {
+    state_file = {
       type = providers.local.state_file;
       inputs.name = config.stateFile;
     };
-
-    members.installation_host_key = {
-      type = providers.landscaper.ssh_keypair;
-      state = members.state_file;
-      inputs = {
-        keyType = "ed25519";
-        comment = "landscaper-installation@${config.hostName}";
-      };
-    };
-
-    members.installation_pxe_nbp = {
-      type = providers.landscaper.pxe_nbp;
-      state = members.state_file;
-      inputs = {
-        inherit (config) mac socket;
-        inherit (nbp)
-          kernel
-          initrd
-          cmdline
-          job
-          ;
-        installationHostKey = {
-          inherit (members.installation_host_key.outputs) publicKey privateKey;
-        };
-      };
-    };
-
-    members.ssh_host_public_key = {
-      type = providers.landscaper.ssh_host_public_key;
-      state = members.state_file;
-      inputs = {
-        inherit (config) host mac socket;
-        inherit privateKeyFile hostKeyPath;
-        user = "root";
-        # Taken from the registration (not the key pair) so that this waits for
-        # Landscaper to know the machine before asking it to wait for the install.
-        expectedHostPublicKey = members.installation_pxe_nbp.outputs.installationHostPublicKey;
-        # NixOS's sshd unit kills only its main process on restart (KillMode=process),
-        # so the provider's own session survives; not every release has a reload.
-        reloadCommand = "systemctl restart sshd.service";
-        timeout = config.installTimeout;
-      };
-    };
-
-    members.nixos = {
-      type = providers.local.exec;
-      imports = [ nixops4-nixos.modules.nixops4Component.nixos ];
-      inherit (config) nixpkgs;
-      nixos.module = {
-        imports = machineModules ++ [ config.nixos.module ];
-      };
-      ssh = {
-        inherit (config) host;
-        user = "root";
-        hostPublicKey = members.ssh_host_public_key.outputs.hostPublicKey;
-        # nixops4-nixos splits these on spaces into ssh arguments.
-        opts = lib.optionalString (privateKeyFile != null) "-i ${privateKeyFile} -o IdentitiesOnly=yes";
-      };
-    };
   };
+
+  imports = [ fourMembers ];
 }

@@ -1,14 +1,19 @@
 # The deployment's root component. Every entry of `landscaper.machines` (machines.nix)
 # becomes one Landscaper machine component, named like the entry, with four members:
 #   installation_host_key, installation_pxe_nbp, ssh_host_public_key, nixos.
+# Their state (installation key pairs included) is kept in landscaper-state.json.
 {
   config,
   lib,
+  members,
+  providers,
   landscaperFlake,
   ...
 }:
 let
   inherit (lib) mkOption types;
+
+  stateMember = "landscaper_state";
 
   machineType = types.submodule {
     options = {
@@ -61,10 +66,32 @@ in
     };
   };
 
-  config.members = lib.mapAttrs (_name: machine: {
-    imports = [ landscaperFlake.modules.nixops4Component.machine ];
-    inherit (machine) mac host disko system;
-    nixos.module = machine.nixos.module;
-    inherit (config.landscaper) deployer stateVersion;
-  }) config.landscaper.machines;
+  config = {
+    providers.local = landscaperFlake.inputs.nixops4.modules.nixops4Provider.local;
+
+    members = {
+      ${stateMember} = {
+        type = providers.local.state_file;
+        inputs.name = "landscaper-state.json";
+      };
+    }
+    // lib.mapAttrs (
+      name: machine:
+      if name == stateMember then
+        throw "landscaper.machines: the name ${stateMember} is taken by the deployment's state file"
+      else
+        {
+          imports = [ landscaperFlake.modules.nixops4Component.machine ];
+          inherit (machine)
+            mac
+            host
+            disko
+            system
+            ;
+          nixos.module = machine.nixos.module;
+          inherit (config.landscaper) deployer stateVersion;
+          stateResource = members.${stateMember};
+        }
+    ) config.landscaper.machines;
+  };
 }
