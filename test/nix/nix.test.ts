@@ -282,3 +282,29 @@ test("a wrongly typed value renders, and the module's build-time --check-config 
   assert.notEqual(check.status, 0);
   assert.match(check.stderr, /http\.port/);
 });
+
+test("the template's disk layout boots BIOS (EF02 for GRUB) and UEFI (ESP at /boot)", () => {
+  const layout = nixEval(
+    `(import ${join(root, "nixos/template/disko/single-disk.nix")} { device = "/dev/vda"; }).disko.devices`,
+  ) as {
+    disk: Record<
+      string,
+      {
+        device: string;
+        content: {
+          type: string;
+          partitions: Record<string, { type?: string; content?: { mountpoint?: string } }>;
+        };
+      }
+    >;
+  };
+  const disk = layout.disk.main!;
+  assert.equal(disk.device, "/dev/vda");
+  assert.equal(disk.content.type, "gpt");
+  const parts = Object.values(disk.content.partitions);
+  // nixos/base.nix relies on both: disko sets GRUB's BIOS device from the EF02 partition,
+  // and GRUB's EFI files go to boot.loader.efi.efiSysMountPoint, /boot by default.
+  assert.ok(parts.some((p) => p.type === "EF02"));
+  assert.ok(parts.some((p) => p.type === "EF00" && p.content?.mountpoint === "/boot"));
+  assert.ok(parts.some((p) => p.content?.mountpoint === "/"));
+});
