@@ -7,7 +7,7 @@
   lib,
   buildNpmPackage,
   importNpmLock,
-  nodejs_20,
+  nodejs,
   makeWrapper,
   openssh,
 }:
@@ -37,7 +37,9 @@ buildNpmPackage {
   inherit (packageJson) version;
   inherit src;
 
-  nodejs = nodejs_20;
+  # nixpkgs' default Node.js LTS: Landscaper needs 20 or newer (package.json engines), and
+  # nixpkgs drops each release line once it reaches its end of life.
+  inherit nodejs;
   # npmRoot is only joined with file names (package.json, package-lock.json), never copied.
   npmDeps = importNpmLock { npmRoot = ./.; };
   npmConfigHook = importNpmLock.npmConfigHook;
@@ -70,7 +72,7 @@ buildNpmPackage {
 
     ${lib.concatStringsSep "\n" (
       lib.mapAttrsToList (name: path: ''
-        makeWrapper ${lib.getExe nodejs_20} $out/bin/${lib.escapeShellArg name} \
+        makeWrapper ${lib.getExe nodejs} $out/bin/${lib.escapeShellArg name} \
           --add-flags "$dest/"${lib.escapeShellArg path} \
           --prefix PATH : ${lib.makeBinPath [ openssh ]}
       '') bins

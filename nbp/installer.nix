@@ -134,7 +134,7 @@ in
         pkgs.util-linux
         pkgs.iproute2
         pkgs.openssh
-        pkgs.systemd
+        config.systemd.package
         config.nix.package
         # nixos-install and friends, as the installer profile provides them.
         "/run/current-system/sw"
