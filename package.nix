@@ -32,6 +32,7 @@ let
 
   bins = packageJson.bin or { };
 in
+assert lib.assertMsg (lib.versionAtLeast nodejs.version "20") "landscaper needs Node.js 20 or newer, got ${nodejs.version}";
 buildNpmPackage {
   pname = "landscaper";
   inherit (packageJson) version;
