@@ -24,17 +24,6 @@ let
   cfg = config.landscaper.installer;
 
   hostKey = "/etc/ssh/ssh_host_ed25519_key";
-
-  # Runs after nixos-install: the installed system must present the same host key as the
-  # installer, so that ssh_host_public_key can recognise it before rekeying.
-  copyHostKey = lib.concatStringsSep " && " [
-    "test -s ${hostKey}"
-    "install -d -m 0755 /mnt/etc/ssh"
-    "install -m 0600 ${hostKey} /mnt${hostKey}"
-    "ssh-keygen -y -f ${hostKey} > /mnt${hostKey}.pub"
-    "chmod 0644 /mnt${hostKey}.pub"
-    "sync"
-  ];
 in
 {
   imports = [ (modulesPath + "/installer/netboot/netboot-minimal.nix") ];
@@ -153,25 +142,8 @@ in
       kernel = "${config.system.build.kernel}/${config.system.boot.loader.kernelFile}";
       initrd = "${config.system.build.netbootRamdisk}/initrd";
       cmdline = "init=${config.system.build.toplevel}/init ${toString config.boot.kernelParams}";
-      job = {
-        steps = [
-          {
-            phase = "disko";
-            run = "${cfg.diskoScript}";
-            progress = 10;
-          }
-          {
-            phase = "install";
-            run = "nixos-install --root /mnt --no-root-passwd --no-channel-copy --system ${cfg.target}";
-            progress = 30;
-          }
-          {
-            phase = "host-key";
-            run = copyHostKey;
-            progress = 95;
-          }
-        ];
-        inherit (cfg) after;
+      job = import ./job.nix {
+        inherit (cfg) diskoScript target after;
       };
     };
   };

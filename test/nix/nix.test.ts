@@ -5,11 +5,21 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultConfig, loadConfigFile } from "../../src/config/config.js";
+import { renderJobSh, validateJob, type Job } from "../../src/boot/job.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "lst-nix-"));
@@ -307,4 +317,93 @@ test("the template's disk layout boots BIOS (EF02 for GRUB) and UEFI (ESP at /bo
   assert.ok(parts.some((p) => p.type === "EF02"));
   assert.ok(parts.some((p) => p.type === "EF00" && p.content?.mountpoint === "/boot"));
   assert.ok(parts.some((p) => p.content?.mountpoint === "/"));
+});
+
+const FAKE_DISKO = "/nix/store/11111111111111111111111111111111-disko";
+const FAKE_SYSTEM = "/nix/store/22222222222222222222222222222222-nixos-system-web1-26.05";
+
+function installerJob(extra = ""): Job {
+  const raw = nixEval(
+    `import ${join(root, "nbp/job.nix")} { diskoScript = "${FAKE_DISKO}"; target = "${FAKE_SYSTEM}"; ${extra} }`,
+  );
+  const job = validateJob(raw);
+  if (typeof job === "string") assert.fail(`Landscaper refuses the installer's job: ${job}`);
+  return job;
+}
+
+test("the installer's job is one Landscaper accepts: disko, nixos-install --system, host key, reboot", () => {
+  const job = installerJob();
+  assert.deepEqual(
+    job.steps.map((s) => s.phase),
+    ["disko", "install", "host-key"],
+  );
+  assert.equal(job.steps[0]!.run, FAKE_DISKO);
+  assert.equal(
+    job.steps[1]!.run,
+    `nixos-install --root /mnt --no-root-passwd --no-channel-copy --system ${FAKE_SYSTEM}`,
+  );
+  const progress = job.steps.map((s) => s.progress ?? -1);
+  assert.deepEqual(
+    [...progress].sort((a, b) => a - b),
+    progress,
+    "progress only grows",
+  );
+  assert.equal(job.after, "reboot");
+});
+
+test("the job survives Landscaper's job.sh rendering: the agent's shell sees the same commands", () => {
+  const job = installerJob();
+  const file = join(scratch, "job.sh");
+  writeFileSync(
+    file,
+    renderJobSh({ mac: "52:54:00:12:34:56", generation: 1, hostname: null, hostKey: null, job }),
+  );
+  for (const [i, step] of job.steps.entries()) {
+    const r = run("sh", ["-c", `. "$1" && printf %s "$LANDSCAPER_STEP_${i + 1}_RUN"`, "sh", file]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, step.run);
+  }
+});
+
+test("the job's host-key step copies the installation key into the new system", () => {
+  const base = join(scratch, "host-key");
+  const sshDir = join(base, "etc-ssh");
+  const mnt = join(base, "mnt");
+  mkdirSync(sshDir, { recursive: true });
+  mkdirSync(mnt, { recursive: true });
+  const job = installerJob(`root = "${mnt}"; sshDir = "${sshDir}";`);
+  const step = job.steps.find((s) => s.phase === "host-key")!;
+
+  // Without a key the step fails rather than installing a system sshd would rekey.
+  const missing = run("sh", ["-ec", step.run]);
+  assert.notEqual(missing.status, 0);
+
+  const keygen = run("ssh-keygen", [
+    "-q",
+    "-t",
+    "ed25519",
+    "-N",
+    "",
+    "-C",
+    "install",
+    "-f",
+    join(sshDir, "ssh_host_ed25519_key"),
+  ]);
+  assert.equal(keygen.status, 0, keygen.stderr);
+  const r = run("sh", ["-ec", step.run]);
+  assert.equal(r.status, 0, r.stderr);
+
+  const priv = join(mnt, "etc/ssh/ssh_host_ed25519_key");
+  assert.equal(
+    readFileSync(priv, "utf8"),
+    readFileSync(join(sshDir, "ssh_host_ed25519_key"), "utf8"),
+  );
+  assert.equal(statSync(priv).mode & 0o777, 0o600);
+  assert.equal(statSync(`${priv}.pub`).mode & 0o777, 0o644);
+  // ssh-keygen -y may or may not carry the comment; the key itself must match.
+  const keyOf = (line: string) => line.trim().split(" ").slice(0, 2).join(" ");
+  assert.equal(
+    keyOf(readFileSync(`${priv}.pub`, "utf8")),
+    keyOf(readFileSync(join(sshDir, "ssh_host_ed25519_key.pub"), "utf8")),
+  );
 });
