@@ -407,3 +407,91 @@ test("the job's host-key step copies the installation key into the new system", 
     keyOf(readFileSync(join(sshDir, "ssh_host_ed25519_key.pub"), "utf8")),
   );
 });
+
+interface MachineShape {
+  classOf: string;
+  ownMembers: string[];
+  providers: string[];
+  members: Record<
+    string,
+    { type: string; state: string[] | null; inputs: Record<string, unknown> | null }
+  >;
+  nixos: {
+    ssh: { host: string; user: string; hostPublicKey: string; opts: string };
+    hasNixpkgs: boolean;
+    moduleImports: number;
+  };
+}
+
+function machineShape(args: string): MachineShape {
+  return nixEval(`import ${join(root, "test/nix/machine-shape.nix")} { ${args} }`) as MachineShape;
+}
+
+test("the machine component declares the design's four members, wired as DESIGN.md says", () => {
+  const m = machineShape("");
+  assert.equal(m.classOf, "nixops4Component");
+  assert.deepEqual(Object.keys(m.members).sort(), [
+    "installation_host_key",
+    "installation_pxe_nbp",
+    "nixos",
+    "ssh_host_public_key",
+  ]);
+  assert.deepEqual(m.providers.sort(), ["landscaper", "local"]);
+  assert.equal(m.members.installation_host_key!.type, "ssh_keypair");
+  assert.equal(m.members.installation_pxe_nbp!.type, "pxe_nbp");
+  assert.equal(m.members.ssh_host_public_key!.type, "ssh_host_public_key");
+  assert.equal(m.members.nixos!.type, "exec");
+
+  // Every input the component sets is one DESIGN.md declares, and every required one is set.
+  for (const name of ["installation_host_key", "installation_pxe_nbp", "ssh_host_public_key"]) {
+    const member = m.members[name]!;
+    const spec = DESIGN_RESOURCE_TYPES[member.type]!;
+    const declared = spec.inputs.split(", ");
+    const allowed = declared.map((i) => i.replace(/\?$/, ""));
+    const required = declared.filter((i) => !i.endsWith("?"));
+    for (const input of Object.keys(member.inputs ?? {}))
+      assert.ok(allowed.includes(input), `${name} sets undeclared input ${input}`);
+    for (const input of required)
+      assert.ok(member.inputs?.[input] != null, `${name} leaves required input ${input} unset`);
+    // Stateful resources all keep their state in the component's own state file.
+    assert.deepEqual(member.state, ["web1", "state_file"], `${name} state`);
+  }
+  assert.deepEqual(m.ownMembers, ["state_file"]);
+
+  const nbp = m.members.installation_pxe_nbp!.inputs!;
+  assert.deepEqual(nbp.installationHostKey, {
+    publicKey: "ssh-ed25519 INSTALLATION",
+    privateKey: "INSTALLATION PRIVATE KEY",
+  });
+  const rekey = m.members.ssh_host_public_key!.inputs!;
+  // Depends on the registration, so it cannot wait for a machine Landscaper does not know.
+  assert.equal(rekey.expectedHostPublicKey, "ssh-ed25519 INSTALLATION-AS-REGISTERED");
+  assert.equal(rekey.mac, nbp.mac);
+  assert.equal(rekey.privateKeyFile, "/root/.ssh/id_ed25519");
+  assert.equal(rekey.privateKey, undefined, "no private key passes through Nix");
+
+  assert.equal(m.nixos.ssh.hostPublicKey, "ssh-ed25519 NEW");
+  assert.equal(m.nixos.ssh.user, "root");
+  assert.match(m.nixos.ssh.opts, /^-i \/root\/\.ssh\/id_ed25519 /);
+  assert.ok(m.nixos.hasNixpkgs);
+  // The machine's own modules (disko, base.nix, keys) plus its nixos.module.
+  assert.equal(m.nixos.moduleImports, 2);
+});
+
+test("the machine component uses the deployment's state file when given one, and the agent without a key file", () => {
+  const m = machineShape(
+    'stateResource = { absoluteMemberPath = [ "landscaper_state" ]; }; privateKeyFile = null;',
+  );
+  assert.deepEqual(m.ownMembers, []);
+  for (const name of ["installation_host_key", "installation_pxe_nbp", "ssh_host_public_key"])
+    assert.deepEqual(m.members[name]!.state, ["landscaper_state"]);
+  assert.equal(m.members.ssh_host_public_key!.inputs!.privateKeyFile, null);
+  assert.equal(m.nixos.ssh.opts, "");
+});
+
+test("a deployer key file in the Nix store is refused", () => {
+  const expr = `import ${join(root, "test/nix/machine-shape.nix")} { privateKeyFile = "/nix/store/00000000000000000000000000000000-id_ed25519"; }`;
+  const r = nixInstantiate(["--eval", "--strict", "--json", "-E", expr]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /privateKeyFile .* is in the Nix store/);
+});
