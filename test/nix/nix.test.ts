@@ -495,3 +495,32 @@ test("a deployer key file in the Nix store is refused", () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /privateKeyFile .* is in the Nix store/);
 });
+
+test("the template turns landscaper.machines into one machine component each, sharing one state file", () => {
+  const d = nixEval(`import ${join(root, "test/nix/deployment-shape.nix")} { }`) as {
+    options: string[];
+    members: Record<string, Record<string, unknown>>;
+  };
+  assert.deepEqual(d.options, ["deployer", "machines", "stateVersion"]);
+  assert.deepEqual(Object.keys(d.members).sort(), ["db1", "landscaper_state", "web1"]);
+  assert.deepEqual(d.members.landscaper_state, {
+    type: "state_file",
+    inputs: { name: "landscaper-state.json" },
+  });
+  for (const name of ["web1", "db1"]) {
+    const m = d.members[name]!;
+    assert.deepEqual(m.imports, [{ "stand-in": "machine component" }]);
+    assert.deepEqual(m.stateResource, ["landscaper_state"]);
+    assert.equal(m.stateVersion, "26.05");
+    assert.equal(typeof m.mac, "string");
+  }
+  const clash = nixInstantiate([
+    "--eval",
+    "--strict",
+    "--json",
+    "-E",
+    `import ${join(root, "test/nix/deployment-shape.nix")} { machineNames = [ "landscaper_state" ]; }`,
+  ]);
+  assert.notEqual(clash.status, 0);
+  assert.match(clash.stderr, /the name landscaper_state is taken/);
+});

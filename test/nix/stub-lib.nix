@@ -21,6 +21,7 @@ in
   hasPrefix = prefix: s: builtins.substring 0 (builtins.stringLength prefix) s == prefix;
   optionalString = cond: s: if cond then s else "";
   optionalAttrs = cond: attrs: if cond then attrs else { };
+  inherit (builtins) mapAttrs;
   types = {
     str = type "str";
     int = type "int";
