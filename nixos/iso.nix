@@ -46,8 +46,9 @@ in
     2. Copy the deployment, which is also the host's flake:
          cp -r /root/fediversity-network /mnt/root/
          cp /mnt/etc/nixos/hardware-configuration.nix /mnt/root/fediversity-network/appliance/
-    3. Edit /mnt/root/fediversity-network/appliance/configuration.nix: the LAN interface,
-       its address, your SSH public key. Then install:
+    3. Edit /mnt/root/fediversity-network/appliance/configuration.nix (the LAN interface
+       and its address) and put your SSH public key in
+       /mnt/root/fediversity-network/deployer.pub. Then install:
          nixos-install --flake /mnt/root/fediversity-network#landscaper
     4. Reboot into the host and follow /root/fediversity-network/README.md: add a
        machine's MAC, run `nixops4 apply`, power the machine on.
