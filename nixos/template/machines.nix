@@ -2,9 +2,12 @@
 # README.md walks through it.
 { lib, ... }:
 {
-  # deployer.pub: the public half of the key nixops4 logs in with (see README.md).
+  # deployer.pub: public keys, one per line, that may log in as root to the installers and
+  # the servers; among them the public half of privateKeyFile (see README.md).
   landscaper.deployer = {
-    publicKeys = lib.optional (builtins.pathExists ./deployer.pub) (lib.fileContents ./deployer.pub);
+    publicKeys = lib.optionals (builtins.pathExists ./deployer.pub) (
+      builtins.filter (line: line != "") (lib.splitString "\n" (builtins.readFile ./deployer.pub))
+    );
     privateKeyFile = "/root/.ssh/id_ed25519";
   };
 

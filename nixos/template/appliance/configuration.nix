@@ -35,8 +35,9 @@ in
   };
 
   services.openssh.enable = true;
-  users.users.root.openssh.authorizedKeys.keys = lib.optional (builtins.pathExists ../deployer.pub) (
-    lib.fileContents ../deployer.pub
+  # The same keys as the servers: deployer.pub, one per line.
+  users.users.root.openssh.authorizedKeys.keys = lib.optionals (builtins.pathExists ../deployer.pub) (
+    builtins.filter (line: line != "") (lib.splitString "\n" (builtins.readFile ../deployer.pub))
   );
 
   nix.settings.experimental-features = [
