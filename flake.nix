@@ -90,8 +90,13 @@
       };
 
       checks = forAllSystems (
-        system: _pkgs: {
+        system: pkgs: {
           landscaper = self.packages.${system}.landscaper;
+          # A NixOS VM test of services.landscaper (needs KVM).
+          service = import ./nixos/tests/service.nix {
+            inherit pkgs;
+            landscaperModule = self.nixosModules.landscaper;
+          };
         }
       );
     };
