@@ -119,3 +119,18 @@ test("watch on a terminal redraws a table in place (under script(1)'s pty)", asy
   p.kill("SIGTERM");
   await exited;
 });
+
+test("watch reconnects when serve restarts", async () => {
+  const { s } = await serveWithMachine();
+  const w = watch(["--socket", s.socket]);
+  await w.out.waitFor((l) => l.includes(A) && l.includes("registered"), 10_000, "first line");
+  assert.equal(await s.stop(), 0);
+  await w.err.waitFor((l) => l.includes("reconnecting"), 10_000, "watch notices");
+  const s2 = await startServe({ dir: s.dir, httpPort: s.httpPort });
+  running.push(s2);
+  const token = await tokenFromScript(s2.base, A);
+  assert.equal(await post(s2, A, token, "events", { phase: "nixos-install", progress: 80 }), 200);
+  await w.out.waitFor((l) => l.includes("installing nixos-install 80%"), 15_000, "after restart");
+  w.p.kill("SIGTERM");
+  assert.equal(await w.exited, 0);
+});
