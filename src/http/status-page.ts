@@ -1,5 +1,6 @@
 import type { Metrics } from "../core/metrics.js";
 import type { Registry } from "../registry/registry.js";
+import type { MachineView } from "../registry/machine.js";
 import type { Route } from "./router.js";
 import { publicMachine } from "./status-view.js";
 import { STATUS_HTML } from "./status/page.js";
@@ -29,7 +30,15 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
   const maxStreams = opts.maxStreams ?? 100;
   const heartbeatMs = opts.heartbeatMs ?? 20_000;
   const maxBacklog = opts.maxBacklogBytes ?? 1 << 20;
-  let streams = 0;
+  // One registry subscription for all streams: each event is rendered and serialised once,
+  // then written to every open stream.
+  const clients = new Set<(text: string) => void>();
+  let unsubscribe: (() => void) | null = null;
+  const broadcast = (e: { mac: MachineView["mac"] }) => {
+    const m = feed.get(e.mac);
+    const text = sse("machine", { mac: e.mac, machine: m ? publicMachine(m) : null });
+    for (const send of clients) send(text);
+  };
   const page: Route = {
     method: "GET",
     path: /^\/(?:index\.html)?$/,
@@ -52,7 +61,7 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
     path: /^\/events$/,
     name: "status-events",
     handle(req, res) {
-      if (streams >= maxStreams) {
+      if (clients.size >= maxStreams) {
         res.writeHead(503, { "content-type": "text/plain", "retry-after": "10" });
         res.end("too many status page streams\n");
         return;
@@ -66,7 +75,6 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
         res.end();
         return;
       }
-      streams++;
       const send = (text: string) => {
         if (res.writableLength > maxBacklog) {
           res.destroy(); // a stalled reader: it gets a fresh snapshot when it reconnects
@@ -75,12 +83,10 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
         res.write(text);
         opts.metrics?.httpBytes.inc({ route: "status-events" }, Buffer.byteLength(text));
       };
-      // Subscribe before the snapshot: an event in between is resent as a whole machine,
+      // Subscribed before the snapshot: an event in between is resent as a whole machine,
       // so nothing is lost and nothing is applied twice in a way that matters.
-      const unsubscribe = feed.subscribe((e) => {
-        const m = feed.get(e.mac);
-        send(sse("machine", { mac: e.mac, machine: m ? publicMachine(m) : null }));
-      });
+      clients.add(send);
+      unsubscribe ??= feed.subscribe(broadcast);
       res.socket?.setNoDelay(true);
       send("retry: 2000\n\n");
       send(sse("snapshot", { machines: feed.list().map(publicMachine) }));
@@ -89,9 +95,12 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
       const finish = () => {
         if (done) return;
         done = true;
-        streams--;
         clearInterval(heartbeat);
-        unsubscribe();
+        clients.delete(send);
+        if (clients.size === 0 && unsubscribe) {
+          unsubscribe();
+          unsubscribe = null;
+        }
       };
       req.on("close", finish);
       res.on("close", finish);

@@ -11,7 +11,7 @@ import { startHttpServer } from "../../src/http/server.js";
 import { statusPageRoutes, type MachineFeed } from "../../src/http/status-page.js";
 import { Registry } from "../../src/registry/registry.js";
 
-test("/events: bounded streams, heartbeats, subscribers released on disconnect", async (t) => {
+test("/events: bounded streams, heartbeats, one shared subscription released on disconnect", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "lst-ops-"));
   const log = pino({ level: "silent" });
   const metrics = createMetrics();
@@ -65,7 +65,7 @@ test("/events: bounded streams, heartbeats, subscribers released on disconnect",
   assert.equal(c.res.status, 503, "a third stream is refused");
   assert.equal(c.res.headers.get("retry-after"), "10");
   await c.res.text();
-  assert.equal(subscribers, 2);
+  assert.equal(subscribers, 1, "one registry subscription shared by every stream");
 
   // The first stream: snapshot, then a machine event, then heartbeats.
   const reader = a.res.body!.getReader();
