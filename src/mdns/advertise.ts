@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 import ciao from "@homebridge/ciao";
 import type { ServerContext, Service } from "../core/service.js";
 
@@ -42,6 +42,19 @@ function hostLabel(): string {
 export function startMdns(ctx: ServerContext): Promise<MdnsService> {
   const { address, http } = ctx.config;
   const log = ctx.log.child({ service: "mdns" });
+  // mDNS is a convenience: a wrong address must not stop the appliance (doctor reports it).
+  const onInterface = Object.values(networkInterfaces()).some((as) =>
+    (as ?? []).some((a) => a.family === "IPv4" && a.address === address && !a.internal),
+  );
+  if (!onInterface) {
+    log.warn({ address }, "mDNS not started: the address is on no (non-loopback) interface");
+    return Promise.resolve({
+      name: "mdns",
+      instanceName: "",
+      announced: Promise.resolve(),
+      close: () => Promise.resolve(),
+    });
+  }
   const responder = ciao.getResponder({ interface: address, disableIpv6: true });
   const label = hostLabel();
   const service = responder.createService({

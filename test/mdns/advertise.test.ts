@@ -7,7 +7,10 @@ import { join } from "node:path";
 import { createNetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
 import { TYPE, type DnsMessage } from "../support/dns-wire.js";
-import { packageVersion } from "../../src/mdns/advertise.js";
+import { pino } from "pino";
+import { packageVersion, startMdns } from "../../src/mdns/advertise.js";
+import { defaultConfig } from "../../src/config/config.js";
+import { createMetrics } from "../../src/core/metrics.js";
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const SERVICE = "_landscaper._tcp.local";
@@ -151,4 +154,21 @@ test("mDNS through `landscaper serve`: advertised with the real HTTP port, silen
   s2.kill("SIGTERM");
   await new Promise((r) => s2.once("exit", r));
   q.stdin!.end();
+});
+
+test("mDNS is skipped, not fatal, when the address is on no interface", async () => {
+  const config = defaultConfig();
+  config.address = "192.0.2.1"; // TEST-NET-1: on no interface here
+  const warnings: string[] = [];
+  const log = pino({ level: "warn" }, { write: (l: string) => void warnings.push(l) });
+  const svc = await startMdns({
+    config,
+    oracle: { bootFor: () => ({ kind: "none" }), noteBootStep: () => undefined },
+    log,
+    metrics: createMetrics(),
+  });
+  await svc.announced;
+  await svc.close();
+  assert.equal(svc.name, "mdns");
+  assert.match(warnings.join(""), /mDNS not started: the address is on no/);
 });
