@@ -95,6 +95,12 @@ test("status page in headless Chromium: a machine appears, its phase changes liv
   await mkdir(OUT, { recursive: true });
   await page.screenshot({ path: join(OUT, "status-page-progress.png"), fullPage: true });
 
+  // The operator folds A's step list; redraws keep it folded.
+  await card.locator("details.steps-d > summary").click();
+  const stepsOpen = async () =>
+    (await card.locator("details.steps-d").getAttribute("open")) !== null;
+  assert.equal(await stepsOpen(), false);
+
   // A second machine fails with a log that echoes its token and a private key.
   await controlRequest(s.socket, "PUT", `/v1/machines/${B}`, { kernel, initrd, job });
   const tokenB = await tokenFromScript(s.base, B);
@@ -109,6 +115,7 @@ test("status page in headless Chromium: a machine appears, its phase changes liv
   await cardB.waitFor({ timeout: 10_000 });
   assert.match((await cardB.locator(".failure").textContent()) ?? "", /disko exited 1/);
   assert.match((await cardB.locator("pre.log").textContent()) ?? "", /no such device/);
+  assert.equal(await stepsOpen(), false, "A's steps stay folded across redraws");
 
   // A installs.
   assert.equal((await callback(s, A, token, "complete", {})).status, 200);

@@ -56,6 +56,12 @@ pre.log { margin: .4rem 0 0; padding: .5rem; max-height: 16rem; overflow: auto; 
 const SCRIPT = `
 "use strict";
 const machines = new Map();
+// Whether the operator opened or closed a machine's step list; kept across redraws.
+const chosen = new Map();
+document.addEventListener("toggle", (ev) => {
+  const d = ev.target;
+  if (d.classList && d.classList.contains("steps-d")) chosen.set(d.closest("article").dataset.mac, d.open);
+}, true);
 const ORDER = ["failed", "installing", "booting", "registered", "installed"];
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
@@ -78,14 +84,12 @@ function card(m) {
     "gen " + esc(m.generation) + '</div></div><span class="state s-' + esc(m.state) + '">' + esc(m.state) + "</span></div>" +
     '<div class="phase">' + esc(phase) + (m.progress != null && m.state !== "installed" ? " · " + esc(pct) + "%" : "") + "</div>" +
     '<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="' + pct + '"><div style="width:' + pct + '%"></div></div>' +
-    failure + "<details" + (m.state === "failed" ? "" : " open") + "><summary>boot steps (" + m.steps.length + ")</summary><ol class=\\"steps\\">" + steps + "</ol></details></article>";
+    failure + '<details class="steps-d"' + ((chosen.has(m.mac) ? chosen.get(m.mac) : m.state !== "failed") ? " open" : "") + "><summary>boot steps (" + m.steps.length + ")</summary><ol class=\\"steps\\">" + steps + "</ol></details></article>";
 }
 function render() {
   const list = [...machines.values()].sort((a, b) =>
     ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || String(a.hostname || a.mac).localeCompare(String(b.hostname || b.mac)));
-  const open = new Set([...document.querySelectorAll("article details")].filter((d) => !d.open).map((d) => d.closest("article").dataset.mac));
   $("machines").innerHTML = list.length ? list.map(card).join("") : '<p class="empty">No machines registered yet.</p>';
-  for (const mac of open) { const d = document.querySelector('article[data-mac="' + CSS.escape(mac) + '"] details:last-of-type'); if (d) d.open = false; }
   const counts = {};
   for (const m of list) counts[m.state] = (counts[m.state] || 0) + 1;
   $("counts").innerHTML = ORDER.filter((s) => counts[s]).map((s) => '<span class="state s-' + s + '">' + counts[s] + " " + s + "</span>").join("");
@@ -120,6 +124,7 @@ export const STATUS_HTML = `<!doctype html>
 <body>
 <header><h1>Landscaper</h1><div id="counts"></div><span id="conn">connecting…</span></header>
 <main id="machines"><p class="empty">Loading…</p></main>
+<noscript><p class="empty">This page needs JavaScript for its live view; <code>landscaper watch</code> shows the same in a terminal.</p></noscript>
 <script>${SCRIPT}</script>
 </body>
 </html>
