@@ -11,7 +11,7 @@ import {
 } from "../doctor/checks.js";
 import { probePxeServers, ProbeError, type ProbeResult } from "../doctor/pxe-probe.js";
 import { isPxeAnswer } from "../doctor/pxe-probe-codec.js";
-import { describeHolders, portHolders } from "../doctor/port-owner.js";
+import { describeHolders, portHolders, unixSocketHolders } from "../doctor/port-owner.js";
 import { UsageError } from "./args.js";
 import { configFromArgs } from "./serve.js";
 
@@ -93,6 +93,10 @@ async function checkProbe(config: Config, seconds: number): Promise<Finding[]> {
   }
 }
 
+function pidsText(pids: number[]): string {
+  return pids.length > 0 ? ` (pid ${pids.join(", ")})` : "";
+}
+
 async function checkControlSocket(config: Config): Promise<Finding[]> {
   const path = config.control.socket;
   const dir = await checkWritableDir(
@@ -108,7 +112,7 @@ async function checkControlSocket(config: Config): Promise<Finding[]> {
       {
         check: "control socket",
         level: "warn",
-        message: `a Landscaper already answers on ${path}`,
+        message: `a Landscaper already answers on ${path}${pidsText(unixSocketHolders(path))}`,
         fix: "stop it before starting another, or give the new one its own --socket",
       },
     ];
@@ -166,7 +170,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const findings: Finding[] = [
     ...checkAddress(config),
-    ...(await checkPorts(config)),
+    ...(await checkPorts(config, unixSocketHolders(config.control.socket))),
     ...(await checkIpxe(config)),
     await checkWritableDir("state directory", config.stateDir, "state directory"),
     ...(await checkControlSocket(config)),

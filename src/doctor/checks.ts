@@ -119,7 +119,11 @@ function tryBind(p: PortToCheck): Promise<NodeJS.ErrnoException | null> {
 }
 
 /** Bind each port the way `serve` will, and explain any refusal. */
-export async function checkPorts(config: Config): Promise<Finding[]> {
+export async function checkPorts(
+  config: Config,
+  /** Pids of a Landscaper already serving (holding the control socket). */
+  landscaperPids: readonly number[] = [],
+): Promise<Finding[]> {
   const priv = bindPrivilege();
   const findings: Finding[] = [];
   for (const p of portsToCheck(config)) {
@@ -141,7 +145,11 @@ export async function checkPorts(config: Config): Promise<Finding[]> {
       });
     } else if (err.code === "EADDRINUSE") {
       const holders = portHolders(p.proto, p.port);
-      const itself = holders.some((h) => /landscaper/.test(h.command ?? ""));
+      const itself = holders.some(
+        (h) =>
+          (h.pid !== null && landscaperPids.includes(h.pid)) ||
+          /(^|\/)landscaper( |$)/.test(h.command ?? ""),
+      );
       findings.push({
         check,
         level: itself ? "warn" : "blocker",

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { resolve } from "node:path";
 
 export interface PortHolder {
   pid: number | null;
@@ -71,15 +72,9 @@ function commandOf(pid: number): string | null {
   }
 }
 
-/**
- * Who holds `port`: the socket inodes from /proc/net, matched against every process's
- * open descriptors. Without root, other users' descriptors are unreadable: pid stays null.
- */
-export function portHolders(proto: "udp" | "tcp", port: number): PortHolder[] {
-  const rows = socketsOnPort(proto, port);
-  if (rows.length === 0) return [];
-  const wanted = new Map(rows.map((r) => [`socket:[${r.inode}]`, r]));
-  const found = new Map<string, PortHolder>();
+/** For each socket inode, the pids holding it (from every process's /proc/PID/fd). */
+function pidsByInode(inodes: ReadonlySet<string>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
   let pids: string[] = [];
   try {
     pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
@@ -101,23 +96,52 @@ export function portHolders(proto: "udp" | "tcp", port: number): PortHolder[] {
       } catch {
         continue;
       }
-      const row = wanted.get(target);
-      if (row && !found.has(target + pid)) {
-        found.set(target + pid, {
-          pid: Number(pid),
-          command: commandOf(Number(pid)),
-          localAddress: row.localAddress,
-          uid: row.uid,
-        });
-      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (!m || !inodes.has(m[1]!)) continue;
+      const list = out.get(m[1]!) ?? [];
+      if (!list.includes(Number(pid))) list.push(Number(pid));
+      out.set(m[1]!, list);
     }
   }
-  const holders = [...found.values()];
+  return out;
+}
+
+/**
+ * Who holds `port`: the socket inodes from /proc/net, matched against every process's
+ * open descriptors. Without root, other users' descriptors are unreadable: pid stays null.
+ */
+export function portHolders(proto: "udp" | "tcp", port: number): PortHolder[] {
+  const rows = socketsOnPort(proto, port);
+  if (rows.length === 0) return [];
+  const byInode = pidsByInode(new Set(rows.map((r) => r.inode)));
+  const holders: PortHolder[] = [];
   for (const r of rows) {
-    if (!holders.some((h) => h.localAddress === r.localAddress))
+    const pids = byInode.get(r.inode) ?? [];
+    if (pids.length === 0)
       holders.push({ pid: null, command: null, localAddress: r.localAddress, uid: r.uid });
+    for (const pid of pids)
+      holders.push({ pid, command: commandOf(pid), localAddress: r.localAddress, uid: r.uid });
   }
   return holders;
+}
+
+/** The pids listening on the Unix socket at `path` (from /proc/net/unix). */
+export function unixSocketHolders(path: string): number[] {
+  let text: string;
+  try {
+    text = readFileSync("/proc/net/unix", "utf8");
+  } catch {
+    return [];
+  }
+  const inodes = new Set<string>();
+  const names = new Set([path, resolve(path)]);
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // Num RefCount Protocol Flags Type St Inode Path
+    if (f.length >= 8 && names.has(f.slice(7).join(" "))) inodes.add(f[6]!);
+  }
+  if (inodes.size === 0) return [];
+  return [...new Set([...pidsByInode(inodes).values()].flat())];
 }
 
 export function describeHolders(holders: PortHolder[]): string {

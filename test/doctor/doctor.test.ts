@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
 import type { Finding } from "../../src/doctor/checks.js";
+import { startServe, cleanup } from "../helpers/appliance.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -181,4 +182,40 @@ test("doctor: without privilege, and with an address not on this host", (t) => {
   const probe = find(r.findings, /^other PXE servers$/);
   assert.equal(probe.level, "warn");
   assert.match(probe.fix ?? "", /as root/);
+});
+
+test("doctor next to a running serve: its ports and socket are warnings naming its pid", async (t) => {
+  const s = await startServe();
+  t.after(() => cleanup(s));
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      "doctor",
+      "--json",
+      "--no-probe",
+      "--no-dhcp",
+      "--no-tftp",
+      "--address",
+      "127.0.0.1",
+      "--http-port",
+      String(s.httpPort),
+      "--socket",
+      s.socket,
+      "--state-dir",
+      s.stateDir,
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+  assert.equal(r.status, 0, JSON.stringify(findings, null, 2));
+  const http = find(findings, new RegExp(`^TCP ${s.httpPort} `));
+  assert.equal(http.level, "warn");
+  assert.match(http.message, new RegExp(`in use by pid ${s.proc.pid} `));
+  assert.match(http.fix ?? "", /running Landscaper/);
+  const sock = find(findings, /^control socket$/);
+  assert.equal(sock.level, "warn");
+  assert.match(sock.message, new RegExp(`already answers on .*\\(pid ${s.proc.pid}\\)`));
+  assert.equal(find(findings, /^address$/).level, "warn", "loopback");
+  assert.equal(find(findings, /^state directory$/).level, "ok");
 });
