@@ -13,6 +13,7 @@ import { probePxeServers, ProbeError, type ProbeResult } from "../doctor/pxe-pro
 import { isPxeAnswer } from "../doctor/pxe-probe-codec.js";
 import { describeHolders, portHolders, unixSocketHolders } from "../doctor/port-owner.js";
 import { UsageError } from "./args.js";
+import { printable } from "./watch-view.js";
 import { configFromArgs } from "./serve.js";
 
 const USAGE = `usage: landscaper doctor [--config FILE] [--address IP] [--state-dir DIR] [--socket PATH]
@@ -133,8 +134,9 @@ function print(findings: Finding[], config: Config): void {
   );
   const tag = { ok: "ok     ", warn: "WARN   ", blocker: "BLOCKER" };
   for (const f of findings) {
-    out.write(`${tag[f.level]}  ${f.check}: ${f.message}\n`);
-    if (f.fix && f.level !== "ok") out.write(`         -> ${f.fix}\n`);
+    // answers from the LAN (boot file names, menus) must not drive the terminal
+    out.write(printable(`${tag[f.level]}  ${f.check}: ${f.message}`) + "\n");
+    if (f.fix && f.level !== "ok") out.write(printable(`         -> ${f.fix}`) + "\n");
   }
   const n = (l: Finding["level"]) => findings.filter((f) => f.level === l).length;
   out.write(`${n("blocker")} blocker(s), ${n("warn")} warning(s), ${n("ok")} ok\n`);

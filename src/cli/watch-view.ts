@@ -69,6 +69,15 @@ export function applyEvent(m: WatchedMachine, e: WatchEvent): WatchedMachine {
   return next;
 }
 
+/**
+ * Control characters out: a hostname, phase or installer message must not be able to move
+ * the cursor or recolour the operator's terminal. One space each, so widths stay right.
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+}
+
 function clock(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? "--:--:--" : d.toISOString().slice(11, 19);
@@ -91,7 +100,7 @@ export function changeLine(m: WatchedMachine): string {
     m.progress === null ? "-" : `${m.progress}%`,
   ];
   const what = m.state === "failed" && m.failure ? `failed: ${m.failure}` : m.lastStep?.text;
-  return parts.join(" ") + (what ? ` | ${what}` : "");
+  return printable(parts.join(" ") + (what ? ` | ${what}` : ""));
 }
 
 const COLOR: Record<string, string> = {
@@ -104,7 +113,8 @@ const COLOR: Record<string, string> = {
 const RESET = "\x1b[0m";
 
 function cell(s: string, width: number): string {
-  const chars = [...s];
+  if (width <= 0) return "";
+  const chars = [...printable(s)];
   return chars.length > width
     ? chars.slice(0, width - 1).join("") + "…"
     : s + " ".repeat(width - chars.length);
