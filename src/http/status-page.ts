@@ -50,7 +50,7 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
         "cache-control": "no-cache",
         "x-content-type-options": "nosniff",
         "content-security-policy":
-          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'",
       });
       res.end(HTML);
       opts.metrics?.httpBytes.inc({ route: "status" }, HTML.length);

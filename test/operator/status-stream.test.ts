@@ -92,6 +92,8 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
     /event: machine\ndata: \{"mac":"52:54:00:0d:00:01","machine":\{[^\n]*"hostname":"h1"/,
   );
   await readUntil(/\n: ping\n\n/);
+  await registry.remove(mac);
+  await readUntil(/event: machine\ndata: \{"mac":"52:54:00:0d:00:01","machine":null\}\n\n/);
 
   // Disconnecting releases the subscriber and the slot.
   a.ac.abort();

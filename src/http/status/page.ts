@@ -119,6 +119,7 @@ export const STATUS_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Landscaper</title>
+<link rel="icon" href="data:,">
 <style>${CSS}</style>
 </head>
 <body>
