@@ -57,6 +57,9 @@ test("status page in headless Chromium: a machine appears, its phase changes liv
   const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") pageErrors.push(`console: ${m.text()}`);
+  });
   await page.goto(`${s.base}/`);
   const card = page.locator(`article[data-mac="${A}"]`);
   await card.waitFor({ timeout: 10_000 });
