@@ -13,9 +13,23 @@ export async function control(
   path: string,
   body?: unknown,
   okStatuses: readonly number[] = [],
+  timeoutMs = 60_000,
 ): Promise<ControlResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  // The client has no deadline of its own; a server that never answers must not hang an apply.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ResourceError(
+            `${what}: the control socket ${socket} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
   try {
-    return await controlRequest(socket, method, path, body, okStatuses);
+    return await Promise.race([controlRequest(socket, method, path, body, okStatuses), deadline]);
   } catch (e) {
     if (e instanceof ControlError) {
       const where =
@@ -23,6 +37,8 @@ export async function control(
       throw new ResourceError(`${what}: ${e.message}${where}`);
     }
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -43,6 +43,7 @@ export async function waitInstalled(
       `/v1/machines/${encodeURIComponent(mac)}/wait?state=installed&timeout=${seconds}`,
       undefined,
       [408],
+      (seconds + 30) * 1000,
     );
     const view = machineView(res.body, what);
     last = view;
