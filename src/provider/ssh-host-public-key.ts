@@ -134,12 +134,21 @@ async function run(
   } finally {
     first.client.end();
   }
-  const check = await connectWithRetry(target, [newKey], {
-    deadline: Date.now() + VERIFY_MS,
-    notYet: [inputs.expectedHostPublicKey],
-    log,
-    what: `ssh_host_public_key: the host key at ${inputs.hostKeyPath} is now ${newKey}, but checking that sshd presents it`,
-  });
+  let check: Session;
+  try {
+    check = await connectWithRetry(target, [newKey], {
+      deadline: Date.now() + VERIFY_MS,
+      notYet: [inputs.expectedHostPublicKey],
+      firstBackoffMs: 250,
+      log,
+      what: "checking that sshd presents the new host key",
+    });
+  } catch (e) {
+    if (!(e instanceof ResourceError)) throw e;
+    throw new ResourceError(
+      `ssh_host_public_key: the host key at ${inputs.hostKeyPath} is now ${newKey}, but ${e.message}; check reloadCommand and sshd's HostKey setting`,
+    );
+  }
   check.client.end();
   log.info({ key: fingerprint(newKey) }, "host presents its new key");
   return { hostPublicKey: newKey };

@@ -106,6 +106,8 @@ export interface RetryPolicy {
   deadline: number;
   /** host keys that are not refused but mean "not yet" (retry) rather than success */
   notYet?: readonly string[];
+  /** first pause between attempts (default 1 s); it doubles up to 15 s */
+  firstBackoffMs?: number;
   log: Logger;
   what: string;
 }
@@ -126,7 +128,7 @@ export async function connectWithRetry(
   policy: RetryPolicy,
 ): Promise<Session> {
   const notYet = (policy.notYet ?? []).map((k) => parsePublicKey(k).blob);
-  let backoff = 1000;
+  let backoff = policy.firstBackoffMs ?? 1000;
   let last: ConnectFailure | null = null;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const remaining = policy.deadline - Date.now();

@@ -157,3 +157,15 @@ test("ssh_host_public_key retries a closed port with backoff and gives up at the
   assert.ok(took >= 3000 && took < 15_000, `took ${took} ms`);
   assert.ok((run.stderr.match(/not yet, retrying/g) ?? []).length >= 2, "more than one attempt");
 });
+
+test("ssh_host_public_key: a failing reloadCommand is an error that carries the new key", async (t) => {
+  const sshd = await startSshd();
+  t.after(() => sshd.stop());
+  const run = await runProvider([
+    create(TYPE, inputs(sshd, { reloadCommand: "echo no reload >&2; exit 3" })),
+  ]);
+  const msg = errorOf(run.responses[0]);
+  const installed = readFileSync(sshd.hostKeyPath + ".pub", "utf8").trim();
+  assert.match(msg, /reloadCommand failed \(exit 3\): no reload/);
+  assert.ok(msg.includes(installed.split(" ").slice(0, 2).join(" ")), "names the key now on disk");
+});
