@@ -246,3 +246,30 @@ export function publicKeyFromPrivate(privateKeyText: string): string {
   const k = parseEd25519PrivateKey(privateKeyText);
   return formatPublicKey(ED25519, ed25519PublicBlob(k.publicKey), k.comment);
 }
+
+// The registry's names (from main) for the same operations, kept so both sides share one
+// implementation.
+
+/** A key pair as the registry stores it. */
+export interface SshKeyPair {
+  publicKey: string;
+  privateKey: string;
+}
+
+/** A fresh ed25519 key pair; `comment` ends the public line and sits in the private key. */
+export function generateEd25519(comment = ""): SshKeyPair {
+  return { ...generateEd25519KeyPair(comment) };
+}
+
+/**
+ * The `type base64` part of an OpenSSH public key line, for comparisons that ignore
+ * comments; null when the line is not a well-formed public key.
+ */
+export function publicKeyIdentity(line: string): string | null {
+  try {
+    const k = parsePublicKey(line);
+    return formatPublicKey(k.type, k.blob);
+  } catch {
+    return null;
+  }
+}
