@@ -42,6 +42,15 @@ export const sshHostPublicKey: ResourceType = {
 /** Time allowed after the key swap for sshd to show the new key, whatever is left of `timeout`. */
 const VERIFY_MS = 60_000;
 const COMMAND_MS = 60_000;
+const INSTALLER_RECHECK_MS = 3000;
+const MAX_INSTALLER_CHECKS = 2000;
+const INSTALLER_MARK = "landscaper.token=";
+
+/** True when the session is on a machine booted by Landscaper's installer, not its own system. */
+async function runsInstaller(session: Session): Promise<boolean> {
+  const r = await exec(session.client, "cat /proc/cmdline 2>/dev/null || true", COMMAND_MS);
+  return r.stdout.includes(INSTALLER_MARK);
+}
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -116,24 +125,40 @@ async function run(
   }
   const accepted =
     recorded === null ? [inputs.expectedHostPublicKey] : [inputs.expectedHostPublicKey, recorded];
-  const first = await connectWithRetry(target, accepted, {
-    deadline,
-    log,
-    what: "ssh_host_public_key",
-  });
-  let newKey: string;
-  try {
-    if (recorded !== null && parsePublicKey(recorded).blob.equals(first.hostKey)) {
-      log.info(
-        { key: fingerprint(recorded) },
-        "host already presents the recorded key; nothing to do",
-      );
-      return { hostPublicKey: normalise(recorded) };
+  let newKey: string | null = null;
+  for (let attempt = 1; newKey === null && attempt <= MAX_INSTALLER_CHECKS; attempt++) {
+    const session = await connectWithRetry(target, accepted, {
+      deadline,
+      log,
+      what: "ssh_host_public_key",
+    });
+    try {
+      if (recorded !== null && parsePublicKey(recorded).blob.equals(session.hostKey)) {
+        log.info(
+          { key: fingerprint(recorded) },
+          "host already presents the recorded key; nothing to do",
+        );
+        return { hostPublicKey: normalise(recorded) };
+      }
+      if (!(await runsInstaller(session))) {
+        newKey = await rotate(session, inputs, log);
+        break;
+      }
+    } finally {
+      session.client.end();
     }
-    newKey = await rotate(first, inputs, log);
-  } finally {
-    first.client.end();
+    // The installer holds the installation key too, and reports "installed" before it
+    // reboots; a key made now would live in its RAM and vanish with the reboot.
+    if (Date.now() + INSTALLER_RECHECK_MS >= deadline) {
+      throw new ResourceError(
+        `ssh_host_public_key: ${inputs.host}:${inputs.port} was still running the Landscaper installer (its kernel command line carries landscaper.token=) when the timeout ran out; it should reboot into the installed system`,
+      );
+    }
+    log.info("the host still runs the Landscaper installer; waiting for it to reboot");
+    await new Promise((r) => setTimeout(r, INSTALLER_RECHECK_MS));
   }
+  if (newKey === null)
+    throw new ResourceError("ssh_host_public_key: the host never left the installer");
   let check: Session;
   try {
     check = await connectWithRetry(target, [newKey], {

@@ -132,3 +132,15 @@ export function errorOf(r: Record<string, unknown> | undefined): string {
   );
   return e.message;
 }
+
+/** A provider run left to go on in the background, and whether it has answered yet. */
+export function pending(run: Promise<ProviderRun>): {
+  run: Promise<ProviderRun>;
+  done: () => boolean;
+} {
+  let done = false;
+  void run.then(() => (done = true));
+  return { run, done: () => done };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

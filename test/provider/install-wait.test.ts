@@ -5,7 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateEd25519KeyPair, samePublicKey } from "../../src/core/openssh-keys.js";
 import { cleanup, startServe, tokenFromScript, type RunningServe } from "../helpers/appliance.js";
-import { create, errorOf, outputsOf, runProvider, type ProviderRun } from "./harness.js";
+import { create, errorOf, outputsOf, pending, runProvider, sleep } from "./harness.js";
 import { freePort, startSshd } from "./sshd-fixture.js";
 
 const running: RunningServe[] = [];
@@ -31,15 +31,6 @@ async function callback(base: string, mac: string, what: "complete" | "failed", 
   });
   assert.equal(res.status, 200, await res.text());
 }
-
-/** Starts a provider run and tells whether it has answered yet. */
-function pending(run: Promise<ProviderRun>) {
-  let done = false;
-  void run.then(() => (done = true));
-  return { run, done: () => done };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("ssh_host_public_key waits for the install callback, then takes over the host key", async (t) => {
   const { s, kernel } = await appliance();

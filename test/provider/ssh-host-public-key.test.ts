@@ -8,7 +8,7 @@ import {
   parsePublicKey,
   samePublicKey,
 } from "../../src/core/openssh-keys.js";
-import { create, errorOf, outputsOf, runProvider, update } from "./harness.js";
+import { create, errorOf, outputsOf, pending, runProvider, sleep, update } from "./harness.js";
 import { freePort, startSshd, type Sshd } from "./sshd-fixture.js";
 
 const TYPE = "ssh_host_public_key";
@@ -168,4 +168,31 @@ test("ssh_host_public_key: a failing reloadCommand is an error that carries the 
   const installed = readFileSync(sshd.hostKeyPath + ".pub", "utf8").trim();
   assert.match(msg, /reloadCommand failed \(exit 3\): no reload/);
   assert.ok(msg.includes(installed.split(" ").slice(0, 2).join(" ")), "names the key now on disk");
+});
+
+test("ssh_host_public_key leaves the installer alone and takes over the key once the host has rebooted", async (t) => {
+  const sshd = await startSshd({ installer: true });
+  t.after(() => sshd.stop());
+  const before = sshd.snapshot();
+  const p = pending(runProvider([create(TYPE, inputs(sshd, { timeout: 60 }))]));
+  await sleep(2000);
+  assert.equal(p.done(), false, "still waiting while the installer runs");
+  assert.equal(sshd.snapshot(), before, "the installer's host key is not touched");
+  await sshd.reboot(false);
+  const run = await p.run;
+  const key = outputsOf(run.responses[0]).hostPublicKey as string;
+  assert.ok(samePublicKey(key, keyscan(sshd.port)));
+  assert.match(run.stderr, /still runs the Landscaper installer/);
+});
+
+test("ssh_host_public_key gives up on a host that stays in the installer", async (t) => {
+  const sshd = await startSshd({ installer: true });
+  t.after(() => sshd.stop());
+  const before = sshd.snapshot();
+  const run = await runProvider([create(TYPE, inputs(sshd, { timeout: 4 }))]);
+  assert.match(
+    errorOf(run.responses[0]),
+    /still running the Landscaper installer .* when the timeout ran out/,
+  );
+  assert.equal(sshd.snapshot(), before);
 });

@@ -21,6 +21,8 @@ export interface Sshd {
   /** host key files' contents and mtimes, to prove "nothing changed" */
   snapshot(): string;
   stop(): Promise<void>;
+  /** stops sshd and starts it again on the same port, as the installer or the installed system */
+  reboot(installer: boolean): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -50,7 +52,7 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   throw new Error(`sshd did not listen on ${port} within 5 s:\n${log()}`);
 }
 
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(opts: { installer?: boolean } = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), `lst-provider-sshd-${process.pid}-`));
   // sshd refuses to start without its privilege separation directory.
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
@@ -78,23 +80,53 @@ export async function startSshd(): Promise<Sshd> {
     ].join("\n"),
   );
   let output = "";
+  let child: ChildProcess;
+  const fakeCmdline = join(dir, "installer-cmdline");
+  writeFileSync(
+    fakeCmdline,
+    "console=ttyS0 landscaper.url=http://127.0.0.1:1 landscaper.token=t0k3n landscaper.mac=x\n",
+  );
   // An absolute path: sshd re-executes itself on SIGHUP.
-  const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config, "-p", String(port)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  const stop = async (): Promise<void> => {
+  const sshdArgs = ["/usr/sbin/sshd", "-D", "-e", "-f", config, "-p", String(port)];
+  const spawnSshd = async (installer: boolean): Promise<void> => {
+    // "The installer": the same sshd in a private mount namespace whose /proc/cmdline is
+    // the kernel command line Landscaper gives its installer.
+    child = installer
+      ? spawn(
+          "unshare",
+          [
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            'mount --bind "$1" /proc/cmdline && shift && exec "$@"',
+            "sh",
+            fakeCmdline,
+            ...sshdArgs,
+          ],
+          { stdio: ["ignore", "pipe", "pipe"] },
+        )
+      : spawn(sshdArgs[0]!, sshdArgs.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+    await waitForPort(port, child, () => output);
+  };
+  const kill = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
+  };
+  const stop = async (): Promise<void> => {
+    await kill();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, child, () => output);
+    await spawnSshd(opts.installer ?? false);
   } catch (e) {
     await stop();
     throw e;
@@ -111,5 +143,9 @@ export async function startSshd(): Promise<Sshd> {
         .map((f) => `${f} ${statSync(f).mtimeMs}\n${readFileSync(f, "utf8")}`)
         .join("\n"),
     stop,
+    reboot: async (installer) => {
+      await kill();
+      await spawnSshd(installer);
+    },
   };
 }
