@@ -61,6 +61,9 @@ export function negotiate(
         // A read request carries 0; the answer is the real size.
         if (n === null) {
           ignored.push({ name, reason: `tsize ${JSON.stringify(value)} is not an integer` });
+        } else if (fileSize === 0) {
+          // curl (7.88) rejects "tsize 0" in an OACK as invalid; declining is always allowed.
+          ignored.push({ name, reason: "empty file" });
         } else {
           oack.push({ name, value: String(fileSize) });
         }
