@@ -31,6 +31,8 @@ export interface TftpStats {
   refused: number;
   malformed: number;
   bytes: number;
+  /** Windows resent after a timeout, over all transfers. */
+  retransmits: number;
 }
 
 export type TftpServer = Service & { readonly port: number; stats(): TftpStats };
@@ -60,9 +62,10 @@ export async function startTftpServer(
     refused: 0,
     malformed: 0,
     bytes: 0,
+    retransmits: 0,
   };
-  /** Transfers by client endpoint; null while the request is still being set up. */
-  const transfers = new Map<string, Transfer | null>();
+  /** Transfers by client endpoint; `t` is null while the request is still being set up. */
+  const transfers = new Map<string, { t: Transfer | null; file: string }>();
 
   const listener = createSocket({ type: "udp4" });
   await new Promise<void>((resolve, reject) => {
@@ -129,9 +132,14 @@ export async function startTftpServer(
   async function request(p: Rrq, from: RemoteInfo): Promise<void> {
     const key = `${from.address}:${from.port}`;
     const existing = transfers.get(key);
-    // The client repeated its request before hearing from us: the first transfer answers.
-    if (existing === null || (existing !== undefined && !existing.answered)) return;
-    if (existing) existing.abort("superseded by a new request from the same port");
+    if (existing) {
+      // The same request again is a retransmission (ours was slow to arrive, or the
+      // listener was busy): the running transfer answers it. Another file from the same
+      // port means the client gave up on the old one.
+      if (existing.file === p.filename) return;
+      existing.t?.abort("superseded by a new request from the same port");
+      transfers.delete(key);
+    }
     if (p.mode !== "octet") {
       const why = p.mode === "netascii" ? "netascii is not supported, use octet" : "mail mode";
       refuse(from, ErrorCode.ILLEGAL_OPERATION, why, p.filename);
@@ -141,7 +149,8 @@ export async function startTftpServer(
       refuse(from, ErrorCode.NOT_DEFINED, `server busy (${maxTransfers} transfers)`, p.filename);
       return;
     }
-    transfers.set(key, null);
+    const entry: { t: Transfer | null; file: string } = { t: null, file: p.filename };
+    transfers.set(key, entry);
     stats.active = transfers.size;
     let fd = -1;
     let socket: Socket | null = null;
@@ -177,10 +186,10 @@ export async function startTftpServer(
       });
       fd = -1;
       socket = null;
-      transfers.set(key, t);
+      entry.t = t;
       t.start();
     } finally {
-      if (transfers.get(key) === null) transfers.delete(key);
+      if (entry.t === null && transfers.get(key) === entry) transfers.delete(key);
       stats.active = transfers.size;
       if (fd >= 0) closeFd(fd, () => undefined);
       socket?.close();
@@ -195,10 +204,11 @@ export async function startTftpServer(
     negotiated: ReturnType<typeof negotiate>,
     r: TransferResult,
   ): void {
-    if (transfers.get(key) === t) transfers.delete(key);
+    if (transfers.get(key)?.t === t) transfers.delete(key);
     stats.active = transfers.size;
     stats[r.outcome]++;
     stats.bytes += r.bytes;
+    stats.retransmits += r.retransmits;
     metrics.tftpTransfers.inc({ outcome: r.outcome });
     metrics.tftpBytes.inc(r.bytes);
     const ms = Math.round(r.ms);
@@ -232,7 +242,7 @@ export async function startTftpServer(
     port,
     stats: () => ({ ...stats }),
     async close() {
-      for (const t of transfers.values()) t?.abort("server shutting down");
+      for (const { t } of [...transfers.values()]) t?.abort("server shutting down");
       transfers.clear();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     },

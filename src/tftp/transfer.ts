@@ -61,6 +61,8 @@ export class Transfer {
   private acked = 0;
   /** Next block to send. */
   private next = 1;
+  /** Highest block ever sent: after a rewind `next` is lower, yet the client may ACK up to here. */
+  private sentMax = 0;
   private retries = 0;
   private retransmits = 0;
   private srtt = -1;
@@ -69,7 +71,8 @@ export class Transfer {
   private sentAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private armedMs = 0;
-  private heard = false;
+  private progressCount = 0;
+  private fastResentAt = -1;
   private finished = false;
 
   constructor(private readonly init: TransferInit) {
@@ -88,12 +91,9 @@ export class Transfer {
       (err) => this.end("error", err.message, ErrorCode.NOT_DEFINED),
     );
     this.socket.on("message", (msg, rinfo) => this.onMessage(msg, rinfo));
-    this.socket.on("error", (err) => this.end("error", err.message, null));
-  }
-
-  /** Whether the client has answered anything yet (a repeated RRQ before that is a dup). */
-  get answered(): boolean {
-    return this.heard;
+    // A failed send (ENOBUFS, EPERM from a firewall, an ICMP error) is a lost packet: the
+    // retransmission timer deals with it, and gives up if it keeps happening.
+    this.socket.on("error", () => undefined);
   }
 
   start(): void {
@@ -127,6 +127,7 @@ export class Transfer {
       const packet = this.blocks.packet(this.next);
       if (packet === null) return; // the page's load calls pump again
       this.socket.send(packet, this.peer.port, this.peer.address);
+      if (this.next > this.sentMax) this.sentMax = this.next;
       this.next++;
     }
   }
@@ -173,25 +174,46 @@ export class Transfer {
       this.pump();
       return;
     }
-    // Map the 16-bit number onto the window [acked, next-1]; anything else is stale.
+    // Map the 16-bit number onto [acked, sentMax]; anything else is stale.
     const delta = (wire - this.acked) & 0xffff;
     const block = this.acked + delta;
-    if (delta === 0 || block >= this.next) return;
+    if (delta === 0) {
+      this.onRepeatedAck();
+      return;
+    }
+    if (block > this.sentMax) return;
     this.acked = block;
     this.progressed();
     if (block === this.blocks.totalBlocks) {
       this.end("complete", null, null);
       return;
     }
-    // RFC 7440: an ACK inside the window means the blocks after it were lost; the next
-    // window starts right after it.
-    if (block < this.next - 1) this.next = block + 1;
+    // RFC 7440: the next window starts right after the acknowledged block. An ACK inside
+    // the window means the blocks after it were lost; one beyond `next` (we rewound after
+    // a timeout, but the earlier copies arrived after all) skips what the client has.
+    this.next = block + 1;
+    this.pump();
+  }
+
+  /**
+   * The client acknowledged again the block it acknowledged last. In lock-step that is a
+   * duplicate to ignore (answering it is the Sorcerer's Apprentice bug). With a window out,
+   * it is an RFC 7440 receiver saying the block after it was lost: resend the window from
+   * there, once per acknowledged block, instead of waiting for the timer.
+   */
+  private onRepeatedAck(): void {
+    if (this.window === 1 || this.sentMax <= this.acked || this.fastResentAt === this.acked) {
+      return;
+    }
+    this.fastResentAt = this.acked;
+    this.retransmits++;
+    this.next = this.acked + 1;
     this.pump();
   }
 
   /** The client moved: reset the retry count, learn the round trip (Karn: not after a resend). */
   private progressed(): void {
-    this.heard = true;
+    this.progressCount++;
     if (this.retries === 0) {
       const sample = performance.now() - this.sentAt;
       this.srtt = this.srtt < 0 ? sample : this.srtt * 0.875 + sample * 0.125;
@@ -210,7 +232,16 @@ export class Transfer {
   }
 
   private onTimeout(): void {
-    if (this.finished) return;
+    // Timers run before the poll phase: after a busy loop iteration the client's ACK may
+    // already be waiting in the socket. Look again after poll (setImmediate) so a slow
+    // loop does not turn into a spurious resend of the whole window.
+    const marker = this.progressCount;
+    setImmediate(() => {
+      if (!this.finished && this.progressCount === marker) this.expired();
+    });
+  }
+
+  private expired(): void {
     if (this.retries >= this.init.retry.maxRetries) {
       this.end("timeout", `no answer after ${this.retries} retransmissions`, null);
       return;

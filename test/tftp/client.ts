@@ -30,6 +30,11 @@ export class RawPeer {
     this.socket.send(buf, port, "127.0.0.1");
   }
 
+  /** Sends and waits until it left (before a close, which would drop a pending send). */
+  sendNow(buf: Uint8Array, port: number): Promise<void> {
+    return new Promise((resolve) => this.socket.send(buf, port, "127.0.0.1", () => resolve()));
+  }
+
   /** The next datagram, or null after `ms`. */
   async next(ms = 2000): Promise<{ msg: Buffer; from: RemoteInfo; packet: TftpPacket } | null> {
     const deadline = Date.now() + ms;
@@ -71,6 +76,8 @@ export interface GetOptions {
   tsize?: boolean;
   /** Whole transfer must finish within this. */
   deadlineMs?: number;
+  /** After the last ACK, stay this long to re-ACK a resent last block (its ACK was lost). */
+  dallyMs?: number;
 }
 
 /**
@@ -131,12 +138,25 @@ export async function tftpGet(port: number, file: string, o: GetOptions = {}): P
       if (last || inWindow >= windowsize) {
         lastSent = encodeAck(expected - 1);
         lastTo = serverPort;
+        if (last) {
+          await peer.sendNow(lastSent, serverPort);
+          await dally(peer, lastSent, serverPort, o.dallyMs ?? 0);
+          return Buffer.concat(chunks);
+        }
         peer.send(lastSent, serverPort);
         inWindow = 0;
       }
-      if (last) return Buffer.concat(chunks);
     }
   } finally {
     peer.close();
+  }
+}
+
+async function dally(peer: RawPeer, ack: Buffer, port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (let left = ms; left > 0; left = until - Date.now()) {
+    const got = await peer.next(left);
+    if (got === null) return;
+    if (got.packet.op === "data") await peer.sendNow(ack, port);
   }
 }
