@@ -1,4 +1,4 @@
-import type { Socket, RemoteInfo } from "node:dgram";
+import type { Socket } from "node:dgram";
 import { close as closeFd } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { BlockSource } from "./blocks.js";
@@ -33,9 +33,13 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 
 export interface TransferInit {
-  /** This transfer's own socket (its TID), already bound. Closed when the transfer ends. */
+  /**
+   * This transfer's own socket (its TID), bound and connected to the client: sends skip the
+   * per-datagram address handling, and only the client's datagrams arrive on it.
+   */
   readonly socket: Socket;
-  readonly peer: { readonly address: string; readonly port: number };
+  /** Unconnected, on the same port: what strangers send to our TID lands here (error 5). */
+  readonly strangers: Socket;
   readonly fd: number;
   readonly size: number;
   readonly negotiated: Negotiated;
@@ -51,7 +55,6 @@ export interface TransferInit {
  */
 export class Transfer {
   private readonly socket: Socket;
-  private readonly peer: { readonly address: string; readonly port: number };
   private readonly blocks: BlockSource;
   private readonly window: number;
   private readonly started = performance.now();
@@ -77,7 +80,6 @@ export class Transfer {
 
   constructor(private readonly init: TransferInit) {
     this.socket = init.socket;
-    this.peer = init.peer;
     this.window = init.negotiated.windowsize;
     this.rtoCap = init.negotiated.timeoutMs ?? init.retry.initialRtoMs;
     this.rto = this.rtoCap;
@@ -90,7 +92,16 @@ export class Transfer {
       () => this.pump(),
       (err) => this.end("error", err.message, ErrorCode.NOT_DEFINED),
     );
-    this.socket.on("message", (msg, rinfo) => this.onMessage(msg, rinfo));
+    this.socket.on("message", (msg) => this.onMessage(msg));
+    init.strangers.on("message", (_msg, rinfo) => {
+      // RFC 1350: a stranger on our TID gets error 5; the transfer carries on.
+      init.strangers.send(
+        encodeError(ErrorCode.UNKNOWN_TID, "unknown transfer ID"),
+        rinfo.port,
+        rinfo.address,
+      );
+    });
+    init.strangers.on("error", () => undefined);
     // A failed send (ENOBUFS, EPERM from a firewall, an ICMP error) is a lost packet: the
     // retransmission timer deals with it, and gives up if it keeps happening.
     this.socket.on("error", () => undefined);
@@ -113,7 +124,7 @@ export class Transfer {
 
   private sendOack(): void {
     this.sentAt = performance.now();
-    this.socket.send(encodeOack(this.init.negotiated.oack), this.peer.port, this.peer.address);
+    this.socket.send(encodeOack(this.init.negotiated.oack));
   }
 
   /** Sends every block of the window not sent yet; stops early if a page is still loading. */
@@ -126,23 +137,14 @@ export class Transfer {
     while (this.next <= limit) {
       const packet = this.blocks.packet(this.next);
       if (packet === null) return; // the page's load calls pump again
-      this.socket.send(packet, this.peer.port, this.peer.address);
+      this.socket.send(packet);
       if (this.next > this.sentMax) this.sentMax = this.next;
       this.next++;
     }
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  private onMessage(msg: Buffer): void {
     if (this.finished) return;
-    if (rinfo.port !== this.peer.port || rinfo.address !== this.peer.address) {
-      // RFC 1350: a stranger on our TID gets error 5; the transfer carries on.
-      this.socket.send(
-        encodeError(ErrorCode.UNKNOWN_TID, "unknown transfer ID"),
-        rinfo.port,
-        rinfo.address,
-      );
-      return;
-    }
     // The hot path: a well-formed ACK, without building a packet object.
     if (msg.length === 4 && msg[0] === 0 && msg[1] === Opcode.ACK) {
       this.onAck((msg[2]! << 8) | msg[3]!);
@@ -160,8 +162,6 @@ export class Transfer {
     } else {
       this.socket.send(
         encodeError(ErrorCode.ILLEGAL_OPERATION, `unexpected ${p.op} during a read transfer`),
-        this.peer.port,
-        this.peer.address,
       );
     }
   }
@@ -263,16 +263,18 @@ export class Transfer {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const socket = this.socket;
+    const { socket, strangers } = this.init;
     const finish = () => {
-      try {
-        socket.close();
-      } catch {
-        // already closed
+      for (const s of [socket, strangers]) {
+        try {
+          s.close();
+        } catch {
+          // already closed
+        }
       }
     };
     if (errorCode !== null && reason !== null) {
-      socket.send(encodeError(errorCode, reason), this.peer.port, this.peer.address, finish);
+      socket.send(encodeError(errorCode, reason), finish);
     } else {
       finish();
     }
