@@ -18,6 +18,8 @@ interface Args {
   proxyPort?: number;
   /** MAC -> "install" | "local"; others are unknown. */
   machines: Record<string, "install" | "local">;
+  /** Also register `count` MACs counting up from `base` (benchmarks). */
+  machineRange?: { base: string; count: number };
   /** Print each boot step (off in benchmarks). */
   steps?: boolean;
 }
@@ -28,6 +30,13 @@ for (const [m, kind] of Object.entries(args.machines)) {
   const mac = parseMac(m);
   if (!mac) throw new Error(`bad MAC ${m}`);
   table.set(mac, kind);
+}
+if (args.machineRange) {
+  const base = BigInt("0x" + args.machineRange.base.replace(/:/g, ""));
+  for (let i = 0; i < Math.min(args.machineRange.count, 1 << 20); i++) {
+    const mac = parseMac((base + BigInt(i)).toString(16).padStart(12, "0"));
+    if (mac) table.set(mac, "install");
+  }
 }
 const oracle: BootOracle = {
   bootFor(mac: Mac): BootPlan {
