@@ -14,6 +14,17 @@ import type { ArrivalPort, BootChoice } from "../dhcp4/pxe.js";
 const FILE_FIELD_MAX = 127;
 const ZERO = "0.0.0.0";
 
+// Constant option values, built once rather than per reply.
+const OFFER = Buffer.from([MSG.OFFER]);
+const ACK = Buffer.from([MSG.ACK]);
+const VENDOR_CLASS = {
+  PXEClient: Buffer.from("PXEClient", "latin1"),
+  HTTPClient: Buffer.from("HTTPClient", "latin1"),
+};
+const SKIP_DISCOVERY = encodeSubOptions([[PXE_SUB.discoveryControl, Buffer.from([8])]]);
+let lastServer: { address: string; bytes: Buffer } = { address: "", bytes: Buffer.alloc(4) };
+let lastFile: { name: string; bytes: Buffer } = { name: "", bytes: Buffer.alloc(0) };
+
 export interface Destination {
   readonly address: string;
   readonly port: number;
@@ -52,22 +63,22 @@ export function buildReply(
   serverAddress: string,
   dest: Destination,
 ): Buffer {
-  const self = ipv4Bytes(serverAddress);
+  if (lastServer.address !== serverAddress)
+    lastServer = { address: serverAddress, bytes: ipv4Bytes(serverAddress) };
   const options: Array<readonly [number, Uint8Array]> = [
-    [OPT.messageType, Buffer.from([requestType === MSG.DISCOVER ? MSG.OFFER : MSG.ACK])],
-    [OPT.serverId, self],
-    [OPT.vendorClass, Buffer.from(choice.vendorClass, "latin1")],
+    [OPT.messageType, requestType === MSG.DISCOVER ? OFFER : ACK],
+    [OPT.serverId, lastServer.bytes],
+    [OPT.vendorClass, VENDOR_CLASS[choice.vendorClass]],
   ];
   const uuid = clientUuid(req);
   if (uuid) options.push([OPT.clientUuid, uuid]);
-  if (choice.skipDiscovery) {
-    options.push([
-      OPT.vendorSpecific,
-      encodeSubOptions([[PXE_SUB.discoveryControl, Buffer.from([8])]]),
-    ]);
-  }
+  if (choice.skipDiscovery) options.push([OPT.vendorSpecific, SKIP_DISCOVERY]);
   const file = choice.file;
-  if (file !== null) options.push([OPT.bootfileName, Buffer.from(file, "latin1")]);
+  if (file !== null) {
+    // Most replies name the same file as the one before (TFTP names repeat; URLs per MAC).
+    if (lastFile.name !== file) lastFile = { name: file, bytes: Buffer.from(file, "latin1") };
+    options.push([OPT.bootfileName, lastFile.bytes]);
+  }
 
   const input: EncodeInput = {
     op: 2,

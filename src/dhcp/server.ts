@@ -11,11 +11,18 @@
 import dgram from "node:dgram";
 import { once } from "node:events";
 import type { ServerContext, Service } from "../core/service.js";
-import { macFromBytes } from "../core/mac.js";
+import type { Mac } from "../core/mac.js";
 import { parsePacket } from "../dhcp4/packet.js";
 import { MSG, messageType, serverId } from "../dhcp4/options.js";
 import { chooseBoot, classifyClient, type ArrivalPort, type BootFiles } from "../dhcp4/pxe.js";
 import { buildReply, replyDestination } from "./reply.js";
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** chaddr to canonical MAC, as core/mac's macFromBytes but without per-byte arrays. */
+function macOf(chaddr: Uint8Array): Mac {
+  return `${HEX[chaddr[0]!]}:${HEX[chaddr[1]!]}:${HEX[chaddr[2]!]}:${HEX[chaddr[3]!]}:${HEX[chaddr[4]!]}:${HEX[chaddr[5]!]}` as Mac;
+}
 
 export interface DhcpServerOptions {
   /** arm64 EFI iPXE name, when the appliance ships one (arch 11 / 19 clients). */
@@ -72,6 +79,8 @@ export async function startDhcpServer(
 ): Promise<DhcpService> {
   const { config, oracle, metrics } = ctx;
   const log = ctx.log.child({ service: "dhcp" });
+  // Per-packet debug lines only when asked for: their arguments cost an allocation each.
+  const debug = log.isLevelEnabled("debug");
   const address = config.address;
   const clientPort = opts.clientPort ?? 68;
   const rcvbuf = opts.recvBufferSize ?? 4 * 1024 * 1024;
@@ -93,15 +102,22 @@ export async function startDhcpServer(
     throw e;
   }
   const mainPort = main.receiver.address().port;
+  const proxyPort = proxy.receiver.address().port;
 
-  const count = (outcome: "answered" | "ignored" | "malformed", client: string) =>
-    metrics.dhcpPackets.inc({ outcome, client });
+  // Labelled children cached: the label lookup is most of a counter's cost per packet.
+  const counters = new Map<string, { inc(): void }>();
+  const count = (outcome: "answered" | "ignored" | "malformed", client: string) => {
+    const key = `${outcome}/${client}`;
+    let c = counters.get(key);
+    if (!c) counters.set(key, (c = metrics.dhcpPackets.labels({ outcome, client })));
+    c.inc();
+  };
 
   function handle(msg: Buffer, from: dgram.RemoteInfo, arrival: ArrivalPort): void {
     const parsed = parsePacket(msg);
     if (!parsed.ok) {
       count("malformed", "unknown");
-      log.debug({ from: from.address, reason: parsed.reason }, "malformed DHCP packet dropped");
+      if (debug) log.debug({ from: from.address, reason: parsed.reason }, "malformed, dropped");
       return;
     }
     const req = parsed.packet;
@@ -120,22 +136,21 @@ export async function startDhcpServer(
       count("ignored", client.kind);
       return;
     }
-    const mac = macFromBytes(req.chaddr);
+    const mac = macOf(req.chaddr);
     const choice = chooseBoot(client, oracle.bootFor(mac), mac, files, arrival);
     if (!choice.answer) {
       count("ignored", client.kind);
-      log.debug({ mac, client: client.kind, arch: client.arch, reason: choice.reason }, "silent");
+      if (debug) log.debug({ mac, client: client.kind, reason: choice.reason }, "not answered");
       return;
     }
     const dest = replyDestination(req, arrival, from, clientPort, mainPort);
     const reply = buildReply(req, type, choice, address, dest);
     const sockets = arrival === "proxy" && req.giaddr === "0.0.0.0" ? proxy : main;
     const out = sockets.sender ?? sockets.receiver;
-    out.send(reply, dest.port, dest.address, (err) => {
-      if (err) log.warn({ mac, to: dest.address, err: err.message }, "DHCP reply not sent");
-    });
+    // No callback: a send error surfaces as the socket's "error" event, logged below.
+    out.send(reply, dest.port, dest.address);
     count("answered", client.kind);
-    const port = arrival === "proxy" ? config.dhcp.proxyPort : config.dhcp.port;
+    const port = arrival === "proxy" ? proxyPort : mainPort;
     oracle.noteBootStep(mac, {
       type: "dhcp",
       clientKind: client.kind,
@@ -143,7 +158,11 @@ export async function startDhcpServer(
       file: choice.file,
       port,
     });
-    log.debug({ mac, client: client.kind, arch: client.arch, file: choice.file, port }, "answered");
+    if (debug)
+      log.debug(
+        { mac, client: client.kind, arch: client.arch, file: choice.file, port },
+        "answered",
+      );
   }
 
   const listen = (s: dgram.Socket, arrival: ArrivalPort) => {
@@ -166,7 +185,7 @@ export async function startDhcpServer(
   listen(proxy.receiver, "proxy");
   if (proxy.sender) listen(proxy.sender, "proxy");
 
-  const ports = { dhcp: mainPort, proxy: proxy.receiver.address().port };
+  const ports = { dhcp: mainPort, proxy: proxyPort };
   log.info({ address, ports }, "proxyDHCP listening");
 
   const all = [main.receiver, main.sender, proxy.receiver, proxy.sender].filter(

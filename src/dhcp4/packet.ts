@@ -42,7 +42,10 @@ export interface DhcpPacket {
   readonly sname: string;
   /** Boot file name; empty when option 52 used the field for options. */
   readonly file: string;
-  /** Option values by code, each the concatenation of all its instances (RFC 3396). */
+  /**
+   * Option values by code, each the concatenation of all its instances (RFC 3396).
+   * Values (and chaddr) are views of the parsed bytes: do not modify the input after.
+   */
   readonly options: ReadonlyMap<number, Buffer>;
 }
 
@@ -58,6 +61,7 @@ function ipAt(buf: Uint8Array, off: number): string {
 
 /** A NUL-terminated field as text (latin1: one byte, one character, never invalid). */
 function cString(buf: Uint8Array, off: number, len: number): string {
+  if (buf[off] === 0) return "";
   let end = off;
   while (end < off + len && buf[end] !== 0) end++;
   return Buffer.from(buf.buffer, buf.byteOffset + off, end - off).toString("latin1");
@@ -73,7 +77,7 @@ function readOptionArea(
   start: number,
   end: number,
   area: string,
-  chunks: Map<number, Buffer[]>,
+  options: Map<number, Buffer>,
 ): string | null {
   let i = start;
   while (i < end) {
@@ -87,9 +91,9 @@ function readOptionArea(
     const len = buf[i + 1]!;
     if (i + 2 + len > end) return `option ${code} in ${area} runs past the end (length ${len})`;
     const value = Buffer.from(buf.buffer, buf.byteOffset + i + 2, len);
-    const list = chunks.get(code);
-    if (list) list.push(value);
-    else chunks.set(code, [value]);
+    // RFC 3396: later instances continue the value (rare; concat only then).
+    const prev = options.get(code);
+    options.set(code, prev ? Buffer.concat([prev, value]) : value);
     i += 2 + len;
   }
   return null;
@@ -107,32 +111,27 @@ export function parsePacket(input: Uint8Array): ParseResult {
   if (hlen > 16) return { ok: false, reason: `bad hlen ${hlen}` };
   if (buf.readUInt32BE(236) !== MAGIC_COOKIE) return { ok: false, reason: "no DHCP magic cookie" };
 
-  const chunks = new Map<number, Buffer[]>();
-  const err = readOptionArea(buf, OPTIONS_OFFSET, buf.length, "options", chunks);
+  const options = new Map<number, Buffer>();
+  const err = readOptionArea(buf, OPTIONS_OFFSET, buf.length, "options", options);
   if (err) return { ok: false, reason: err };
 
   // Option 52 may only appear in the options field; it says which header fields hold more.
-  const overloadChunks = chunks.get(OPT_OVERLOAD);
+  const overloadValue = options.get(OPT_OVERLOAD);
   let overload = 0;
-  if (overloadChunks) {
-    const v = Buffer.concat(overloadChunks);
+  if (overloadValue) {
+    const v = overloadValue;
     if (v.length !== 1 || v[0]! < 1 || v[0]! > 3)
       return { ok: false, reason: "option 52 (overload) must be one byte 1, 2 or 3" };
     overload = v[0]!;
-    chunks.delete(OPT_OVERLOAD);
+    options.delete(OPT_OVERLOAD);
   }
   if (overload & 1) {
-    const e = readOptionArea(buf, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, "file", chunks);
+    const e = readOptionArea(buf, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, "file", options);
     if (e) return { ok: false, reason: e };
   }
   if (overload & 2) {
-    const e = readOptionArea(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, "sname", chunks);
+    const e = readOptionArea(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, "sname", options);
     if (e) return { ok: false, reason: e };
-  }
-
-  const options = new Map<number, Buffer>();
-  for (const [code, list] of chunks) {
-    options.set(code, list.length === 1 ? Buffer.from(list[0]!) : Buffer.concat(list));
   }
 
   return {
@@ -149,7 +148,7 @@ export function parsePacket(input: Uint8Array): ParseResult {
       yiaddr: ipAt(buf, 16),
       siaddr: ipAt(buf, 20),
       giaddr: ipAt(buf, 24),
-      chaddr: Buffer.from(buf.subarray(28, 44)),
+      chaddr: buf.subarray(28, 44),
       sname: overload & 2 ? "" : cString(buf, SNAME_OFFSET, SNAME_LENGTH),
       file: overload & 1 ? "" : cString(buf, FILE_OFFSET, FILE_LENGTH),
       options,
@@ -181,16 +180,23 @@ export class EncodeError extends Error {
   override name = "EncodeError";
 }
 
+/** Dotted quad into 4 bytes; hand-rolled because it runs several times per reply. */
 function writeIp(buf: Buffer, off: number, ip: string | undefined, field: string): void {
-  if (ip === undefined) return;
-  const parts = ip.split(".");
-  if (parts.length !== 4) throw new EncodeError(`${field}: not an IPv4 address: ${ip}`);
-  for (let k = 0; k < 4; k++) {
-    const n = Number(parts[k]);
-    if (!Number.isInteger(n) || n < 0 || n > 255 || parts[k] === "")
-      throw new EncodeError(`${field}: not an IPv4 address: ${ip}`);
-    buf[off + k] = n;
+  if (ip === undefined || ip === "0.0.0.0") return;
+  let k = 0;
+  let n = -1;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (n < 0 || k > 3) throw new EncodeError(`${field}: not an IPv4 address: ${ip}`);
+      buf[off + k++] = n;
+      n = -1;
+    } else if (c >= 48 && c <= 57) {
+      n = n < 0 ? c - 48 : n * 10 + (c - 48);
+      if (n > 255) throw new EncodeError(`${field}: not an IPv4 address: ${ip}`);
+    } else throw new EncodeError(`${field}: not an IPv4 address: ${ip}`);
   }
+  if (k !== 4) throw new EncodeError(`${field}: not an IPv4 address: ${ip}`);
 }
 
 function writeField(buf: Buffer, off: number, len: number, text: string | undefined, f: string) {
@@ -221,7 +227,8 @@ export function encodePacket(p: EncodeInput, maxLength = DHCP_DEFAULT_MAX_LENGTH
     throw new EncodeError(`message of ${total} bytes exceeds the limit of ${maxLength}`);
   if (p.chaddr.length > 16) throw new EncodeError(`chaddr: ${p.chaddr.length} bytes (max 16)`);
 
-  const buf = Buffer.alloc(total);
+  // From node's buffer pool (Buffer.alloc maps a fresh ArrayBuffer each time), zeroed.
+  const buf = Buffer.allocUnsafe(total).fill(0);
   buf[0] = p.op;
   buf[1] = p.htype ?? 1;
   buf[2] = p.hlen ?? 6;
@@ -233,7 +240,7 @@ export function encodePacket(p: EncodeInput, maxLength = DHCP_DEFAULT_MAX_LENGTH
   writeIp(buf, 16, p.yiaddr, "yiaddr");
   writeIp(buf, 20, p.siaddr, "siaddr");
   writeIp(buf, 24, p.giaddr, "giaddr");
-  Buffer.from(p.chaddr).copy(buf, 28);
+  buf.set(p.chaddr, 28);
   writeField(buf, SNAME_OFFSET, SNAME_LENGTH, p.sname, "sname");
   writeField(buf, FILE_OFFSET, FILE_LENGTH, p.file, "file");
   buf.writeUInt32BE(MAGIC_COOKIE, 236);
@@ -245,7 +252,7 @@ export function encodePacket(p: EncodeInput, maxLength = DHCP_DEFAULT_MAX_LENGTH
       const n = Math.min(255, value.length - off);
       buf[i++] = code;
       buf[i++] = n;
-      Buffer.from(value.buffer, value.byteOffset + off, n).copy(buf, i);
+      buf.set(value.subarray(off, off + n), i);
       i += n;
       off += n;
     } while (off < value.length);
