@@ -46,7 +46,12 @@ async function bindSocket(
   port: number,
   recvBufferSize: number,
 ): Promise<dgram.Socket> {
-  const s = dgram.createSocket({ type: "udp4", reuseAddr: true });
+  const s = dgram.createSocket({
+    type: "udp4",
+    reuseAddr: true,
+    // Replies only ever go to IPv4 literals: skip dns.lookup and its nextTick per send.
+    lookup: (address, _options, callback) => callback(null, address, 4),
+  });
   const failed = once(s, "error").then(([e]) => {
     throw e as Error;
   });
