@@ -105,7 +105,7 @@ test("proxyDHCP in namespaces beside dnsmasq, with captured firmware packets", a
   const probe = (
     bind: { address: string; port: number },
     sends: Array<{ to: string; port: number; buf: Buffer }>,
-    waitMs = 700,
+    waitMs = 1000,
   ): Reply[] => {
     const raw = lan.exec("cl", [
       node,
