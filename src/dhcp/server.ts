@@ -55,7 +55,29 @@ async function bindSocket(
   const failed = once(s, "error").then(([e]) => {
     throw e as Error;
   });
-  await Promise.race([failed, new Promise<void>((resolve) => s.bind({ port, address }, resolve))]);
+  try {
+    await Promise.race([
+      failed,
+      new Promise<void>((resolve) => s.bind({ port, address }, resolve)),
+    ]);
+  } catch (e) {
+    try {
+      s.close();
+    } catch {
+      // never bound
+    }
+    const err = e as NodeJS.ErrnoException;
+    const hint =
+      err.code === "EADDRNOTAVAIL"
+        ? " (is `address` configured on an interface of this host?)"
+        : err.code === "EACCES"
+          ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+          : "";
+    throw Object.assign(
+      new Error(`proxyDHCP cannot bind UDP ${address}:${port}: ${err.message}${hint}`),
+      { code: err.code },
+    );
+  }
   failed.catch(() => undefined);
   s.setBroadcast(true);
   try {

@@ -138,3 +138,20 @@ test("a port in use is a clear startup error, nothing left bound", async () => {
     blocker.close();
   }
 });
+
+test("an address not on this host is named in the startup error", async () => {
+  const config = defaultConfig();
+  config.address = "192.0.2.77";
+  config.dhcp.port = 0;
+  config.dhcp.proxyPort = 0;
+  const oracle: BootOracle = { bootFor: () => ({ kind: "none" }), noteBootStep: () => {} };
+  await assert.rejects(
+    startDhcpServer({
+      config,
+      oracle,
+      metrics: createMetrics(),
+      log: createLogger("test", "silent"),
+    }),
+    /192\.0\.2\.77.*EADDRNOTAVAIL.*configured on an interface/,
+  );
+});
