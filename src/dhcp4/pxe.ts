@@ -79,8 +79,13 @@ export function httpBase(files: BootFiles): string {
     : `http://${files.address}:${files.httpPort}`;
 }
 
+/**
+ * The per-MAC script URL. The MAC is spelled with hyphens: iPXE percent-encodes ':' in a
+ * URL path (it asked for `/boot/52%3A54%3A...ipxe` in the firmware check), and '-' needs
+ * no escaping anywhere.
+ */
 export function ipxeScriptUrl(files: BootFiles, mac: Mac): string {
-  return `${httpBase(files)}/boot/${mac}.ipxe`;
+  return `${httpBase(files)}/boot/${mac.replace(/:/g, "-")}.ipxe`;
 }
 
 export function chooseBoot(

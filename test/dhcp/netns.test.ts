@@ -183,7 +183,7 @@ test("proxyDHCP in namespaces beside dnsmasq, with captured firmware packets", a
       const [offer] = fromLs(broadcast(rewrite(buf, { mac, xid: x })), x);
       assert.ok(offer, `answer for ${mac}`);
       assert.equal(offer.packet.siaddr, LS, "iPXE needs siaddr with the file");
-      assert.equal(offer.packet.file, `http://${LS}:8080/boot/${mac}.ipxe`);
+      assert.equal(offer.packet.file, `http://${LS}:8080/boot/${mac.replace(/:/g, "-")}.ipxe`);
       assert.equal(o.bootfileName(offer.packet), offer.packet.file);
       assert.equal(offer.packet.flags & 0x8000, 0x8000);
       assert.equal(o.clientUuid(offer.packet)?.length, 17);

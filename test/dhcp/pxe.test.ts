@@ -46,7 +46,7 @@ test("boot file table", () => {
   assert.deepEqual(c("ipxe", 7), {
     answer: true,
     vendorClass: "PXEClient",
-    file: "http://10.99.0.3:8080/boot/52:54:00:12:34:56.ipxe",
+    file: "http://10.99.0.3:8080/boot/52-54-00-12-34-56.ipxe",
     skipDiscovery: false,
   });
   assert.deepEqual(c("pxe", 0), {
@@ -135,7 +135,7 @@ test("EDK2 port-4011 ACK: unicast back to ciaddr:4011 with the file, like the re
 test("iPXE and BIOS PXE and HTTP boot replies", () => {
   const ipxe = answer(SEABIOS_IPXE_DISCOVER(), "dhcp");
   assert.equal(ipxe.reply.siaddr, "10.99.0.3");
-  assert.equal(ipxe.reply.file, "http://10.99.0.3:8080/boot/52:54:00:12:34:56.ipxe");
+  assert.equal(ipxe.reply.file, "http://10.99.0.3:8080/boot/52-54-00-12-34-56.ipxe");
   assert.equal(ipxe.reply.flags, 0x8000, "broadcast reply says so");
   assert.equal(o.pxeVendorOptions(ipxe.reply), null);
   const http = answer(httpBootDiscover(), "dhcp");
