@@ -4,6 +4,9 @@ import { createMetrics, type Metrics } from "./core/metrics.js";
 import type { Service, ServerContext } from "./core/service.js";
 import { startControlServer } from "./control/server.js";
 import { startHttpServer } from "./http/server.js";
+import { metricsRoute } from "./http/metrics-route.js";
+import { statusPageRoutes } from "./http/status-page.js";
+import { startMdns } from "./mdns/advertise.js";
 import { Registry } from "./registry/registry.js";
 
 export interface Appliance {
@@ -39,7 +42,10 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
     await registry.close();
   };
   try {
-    const http = await startHttpServer(ctx, registry);
+    const http = await startHttpServer(ctx, registry, [
+      ...statusPageRoutes(registry, { metrics }),
+      metricsRoute(metrics),
+    ]);
     services.push(http);
     // With `http.port: 0` (tests), every later URL must name the port actually bound.
     config.http.port = http.port;
@@ -52,6 +58,8 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
         log.child({ service: "control" }),
       ),
     );
+    // Last: only advertise once everything it points at answers.
+    if (config.mdns.enable) services.push(await startMdns(ctx));
   } catch (e) {
     await closeAll();
     throw e;
