@@ -4,7 +4,7 @@
 # qemu_args NAME FIRMWARE MAC TAP SERIAL: the VM's command line in the array QEMU.
 qemu_args() {
   local name=$1 fw=$2 mac=$3 tap=$4 serial=$5 vm=$DIR/vms/$1
-  QEMU=(qemu-system-x86_64 -name "$name" -machine pc,graphics=off -m 512 -smp 1 -nodefaults -no-reboot
+  QEMU=(qemu-system-x86_64 -name "$name" -machine "pc,graphics=off" -m 512 -smp 1 -nodefaults -no-reboot
     -display none -vga none -monitor none -serial "file:$serial"
     -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
     -drive "file=$vm/disk.img,format=raw,if=none,id=d0"
@@ -45,7 +45,13 @@ judge() {
       [ "$alive" = 0 ] && echo "fail:the VM stopped in state '$state'"
       ;;
     local)
+      # BIOS: the installed disk's boot sector prints the marker. UEFI: the demo disk has
+      # no EFI loader, so local boot shows as iPXE exiting and EDK2 moving on to the next
+      # (non-network) boot option.
       grep -q 'LANDSCAPER-LOCAL-BOOT' "$serial" 2>/dev/null && { echo ok; return; }
+      grep -q 'No more network devices' "$serial" 2>/dev/null &&
+        grep -qE 'BdsDxe: loading Boot[0-9A-F]+ "(UiApp|UEFI Misc Device|EFI Internal Shell)' "$serial" &&
+        { echo ok; return; }
       [ "$state" != installed ] && { echo "fail:state '$state' on a local boot"; return; }
       grep -q 'Linux version' "$serial" 2>/dev/null && { echo "fail:the installer booted again"; return; }
       [ "$alive" = 0 ] && echo "fail:the VM stopped without booting its disk"

@@ -33,7 +33,8 @@ const lan = createServer(async (req, res) => {
     x.state = "booting";
     const cmd = `${x.cmdline} landscaper.url=${base} landscaper.token=T landscaper.mac=${m[1]}`;
     return res.end(
-      `#!ipxe\nkernel ${base}/nbp/${m[1]}/kernel ${cmd}\ninitrd ${base}/nbp/${m[1]}/initrd\nboot\n`,
+      // iPXE 2019 under EFI hands the initrd to the kernel's EFI stub only by name (initrd=).
+      `#!ipxe\nkernel ${base}/nbp/${m[1]}/kernel initrd=initrd ${cmd}\ninitrd --name initrd ${base}/nbp/${m[1]}/initrd\nboot\n`,
     );
   }
   if ((m = /^\/nbp\/([0-9a-f:]+)\/(kernel|initrd)$/.exec(req.url)))
