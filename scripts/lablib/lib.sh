@@ -94,13 +94,14 @@ lab_up() {
     --enable-ra --dhcp-range=fd99::,ra-only,64 --ra-param=lan0,60,0 \
     --dhcp-leasefile="$DIR/site.leases" --log-dhcp --log-facility=-
 
-  if [ "${LAB_STANDIN:-}" = 1 ]; then
-    standin_up "$nbp"
-  else
-    start_bg landscaper "$NS_LS" node "$repo/dist/src/cli/main.js" serve \
-      --address "$LS_ADDR" --state-dir "$DIR/state" --socket "$SOCK" \
-      --http-port "$HTTP_PORT" --ipxe-dir /usr/lib/ipxe --no-mdns
+  local extra=()
+  if [ "${LAB_PROXY:-}" = dnsmasq ]; then
+    dnsmasq_proxy_up
+    extra=(--no-dhcp --no-tftp)
   fi
+  start_bg landscaper "$NS_LS" node "$repo/dist/src/cli/main.js" serve \
+    --address "$LS_ADDR" --state-dir "$DIR/state" --socket "$SOCK" \
+    --http-port "$HTTP_PORT" --ipxe-dir /usr/lib/ipxe --no-mdns "${extra[@]}"
   local i
   for i in $(seq 1 100); do
     ctl GET /v1/health >/dev/null 2>&1 && break
@@ -158,16 +159,16 @@ lab_register() {
   ctl PUT "/v1/machines/$mac" "$body" | jq -c '{mac, state, generation, bootUrl}'
 }
 
-# DEVELOPMENT SCAFFOLD (LAB_STANDIN=1): dnsmasq as proxyDHCP + TFTP and standin.mjs for the
-# HTTP routes, to bring firmware up before `landscaper serve` had its servers.
-standin_up() {
+# LAB_PROXY=dnsmasq (development, before Landscaper had its own proxyDHCP and TFTP): dnsmasq
+# answers PXE and serves TFTP; iPXE expands ${mac:hexhyp} in the boot file name, so the
+# per-MAC script still comes from `landscaper serve`.
+dnsmasq_proxy_up() {
   start_bg proxy-dhcp "$NS_LS" dnsmasq --keep-in-foreground --conf-file=/dev/null \
     --no-resolv --no-hosts --port=0 --user=root --group=root --pid-file= \
     --interface=lan0 --bind-interfaces --dhcp-range="$NET.0,proxy" \
     --enable-tftp --tftp-root=/usr/lib/ipxe \
     --dhcp-userclass=set:ipxe,iPXE \
-    --dhcp-boot="tag:ipxe,http://$LS_ADDR:$HTTP_PORT/boot/any.ipxe,,$LS_ADDR" \
+    --dhcp-boot="tag:ipxe,http://$LS_ADDR:$HTTP_PORT/boot/\${mac:hexhyp}.ipxe,,$LS_ADDR" \
     --pxe-service="tag:!ipxe,X86-64_EFI,Landscaper,snponly.efi" \
     --log-dhcp --log-facility=-
-  start_bg landscaper "$NS_LS" node "$repo/scripts/lablib/standin.mjs" "$LS_ADDR" "$HTTP_PORT" "$SOCK"
 }
