@@ -57,7 +57,10 @@ judge() {
       [ "$alive" = 0 ] && echo "fail:the VM stopped without booting its disk"
       ;;
     none)
+      # Not answered: iPXE never learns a boot file name, let alone a Landscaper script.
       grep -q 'Linux version' "$serial" 2>/dev/null && { echo "fail:a kernel booted"; return; }
+      grep -qE 'Filename:|NBP filename|Landscaper' "$serial" 2>/dev/null &&
+        { echo "fail:the VM was offered a boot file"; return; }
       grep -qE 'No bootable device|Nothing to boot' "$serial" 2>/dev/null && { echo ok; return; }
       [ "$alive" = 0 ] && echo "fail:the VM stopped"
       ;;
