@@ -94,6 +94,9 @@ lab_boot() {
   ip -n "$NS_LAN" link set "$tap" master br0 up
   qemu_args "$name" "$fw" "$mac" "$tap" "$serial"
 
+  # Ctrl-C stops this VM; the caller's own traps (demo, e2e) come back afterwards.
+  local saved_traps
+  saved_traps=$(trap -p INT TERM)
   trap 'kill_ours "$DIR/pids/vm-$name.pid"; kill_ours "$DIR/pids/watch-$name.pid"; exit 130' INT TERM
   log "boot $name ($mac, $fw firmware, boot $n): serial console $serial"
   local t0 start_ms
@@ -125,6 +128,7 @@ lab_boot() {
   kill_ours "$DIR/pids/watch-$name.pid"
   [ -n "${tailpid:-}" ] && kill "$tailpid" 2>/dev/null
   trap - INT TERM
+  eval "$saved_traps"
   local secs
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   if [ "$verdict" = ok ]; then
