@@ -95,6 +95,10 @@ lab_up() {
     --dhcp-leasefile="$DIR/site.leases" --log-dhcp --log-facility=-
 
   local extra=()
+  if [ -z "${LAB_PROXY:-}" ] && [ ! -f "$repo/dist/src/dhcp/server.js" ]; then
+    log "this build has no proxyDHCP (src/dhcp): dnsmasq stands in for DHCP and TFTP"
+    LAB_PROXY=dnsmasq
+  fi
   if [ "${LAB_PROXY:-}" = dnsmasq ]; then
     dnsmasq_proxy_up
     extra=(--no-dhcp --no-tftp)

@@ -40,9 +40,7 @@ lab_demo() {
   lab_boot "$name" --firmware "$fw" --expect installed
 
   banner "Landscaper's record of $name"
-  LANDSCAPER_SOCKET=$SOCK node "$repo/dist/src/cli/main.js" machines show "$mac" |
-    jq '{mac, hostname, state, generation, phase, progress, installationHostPublicKey}' 2>/dev/null ||
-    LANDSCAPER_SOCKET=$SOCK node "$repo/dist/src/cli/main.js" machines show "$mac"
+  LANDSCAPER_SOCKET=$SOCK node "$repo/dist/src/cli/main.js" machines show "$mac"
 
   banner "Powering $name on again: installed machines boot their own disk"
   lab_boot "$name" --firmware "$fw" --expect local
