@@ -44,7 +44,7 @@ lab_demo() {
 
   banner "Powering $name on again: installed machines boot their own disk"
   lab_boot "$name" --firmware "$fw" --expect local
-  grep -ahE 'LANDSCAPER-LOCAL-BOOT|Landscaper: installed|BdsDxe: loading Boot[0-9A-F]+ "(UiApp|UEFI Misc)' \
+  grep -ahE 'LANDSCAPER-LOCAL-BOOT|Landscaper: installed|BdsDxe: loading Boot[0-9A-F]+ "UEFI Misc' \
     "$DIR/vms/$name/serial-2.log" | tr -d '\r' | sed 's/\x1b\[[0-9;=]*[A-Za-z]//g' | sed 's/^/    serial | /' | head -n 5
 
   banner "Boot times"

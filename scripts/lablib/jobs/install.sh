@@ -1,7 +1,8 @@
-# Demo stand-in for nixos-install: mount the new file system, write the "installed system"
-# (a marker and the installation host key) and a boot sector that announces it on COM1.
+# Demo stand-in for nixos-install: write the "installed system" (a marker and the
+# installation host key) to the root file system, and make the disk boot: a UEFI loader on
+# the EFI system partition and an MBR boot sector for BIOS, both announcing themselves.
 disk=/dev/vda
-mount -t ext2 "${disk}1" /mnt
+mount -t ext2 "${disk}2" /mnt
 mkdir -p /mnt/etc/ssh
 {
   echo "hostname=${LANDSCAPER_HOSTNAME:-unnamed}"
@@ -12,6 +13,13 @@ mkdir -p /mnt/etc/ssh
 cp /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub /mnt/etc/ssh/ 2>/dev/null || true
 cat /mnt/etc/landscaper-installed
 umount /mnt
+
+mkdir -p /boot
+mount -t vfat "${disk}1" /boot
+mkdir -p /boot/EFI/BOOT
+cp /usr/share/landscaper/demo/BOOTX64.EFI /boot/EFI/BOOT/BOOTX64.EFI
+umount /boot
+
 # 16-bit boot code: print the message after it to the serial port, then halt.
 #   cli; xor ax,ax; mov ds,ax; mov si,0x7c22
 #   l: lodsb; test al,al; jz h; mov ah,al; mov dx,0x3fd
