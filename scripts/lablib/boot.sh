@@ -82,7 +82,7 @@ lab_boot() {
   mkdir -p "$vm"
   mac=$(mac_for "$name")
   tap=t$(echo "$mac" | tr -d : | cut -c7-12)
-  [ -f "$vm/disk.img" ] || truncate -s 64M "$vm/disk.img"
+  [ -f "$vm/disk.img" ] || truncate -s 128M "$vm/disk.img"
   n=$(($(cat "$vm/boots" 2>/dev/null || echo 0) + 1))
   echo "$n" >"$vm/boots"
   serial=$vm/serial-$n.log
