@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { controlRequest } from "../../src/control/client.js";
@@ -75,11 +75,8 @@ before(async () => {
 
 after(async () => {
   await lab(["down"]);
-  if (failed) {
-    cpSync(labDir, path.join(root, "test-output", "e2e-last-failure"), { recursive: true });
-  } else {
-    rmSync(labDir, { recursive: true, force: true });
-  }
+  // On failure the lab's directory stays: serial-*.log per VM, lan.pcap, every server's log.
+  if (!failed) rmSync(labDir, { recursive: true, force: true });
 });
 
 async function installs(name: string, firmware: string): Promise<void> {
