@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { mkdtempSync, rmSync, chmodSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -218,4 +218,52 @@ test("doctor next to a running serve: its ports and socket are warnings naming i
   assert.match(sock.message, new RegExp(`already answers on .*\\(pid ${s.proc.pid}\\)`));
   assert.equal(find(findings, /^address$/).level, "warn", "loopback");
   assert.equal(find(findings, /^state directory$/).level, "ok");
+});
+
+test("doctor finds a real Landscaper that answers unknown MACs, from the next namespace", async (t) => {
+  const net = createNetnsPair("dl");
+  const dir = mkdtempSync(join(tmpdir(), "lst-dl-"));
+  t.after(() => {
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const config = join(dir, "landscaper.json");
+  writeFileSync(config, JSON.stringify({ dhcp: { answerUnknown: true } }));
+  const serve = net.spawn(net.a, [
+    process.execPath,
+    CLI,
+    "serve",
+    "--config",
+    config,
+    "--address",
+    net.addrA,
+    "--http-port",
+    "8091",
+    "--no-mdns",
+    "--state-dir",
+    join(dir, "state"),
+    "--socket",
+    join(dir, "control.sock"),
+  ]);
+  const err = new LineWatcher(serve.stderr!);
+  await err.waitFor((l) => l.includes("landscaper serving"), 15_000, "serve up");
+  const r = doctor(net.b, [
+    "--address",
+    net.addrB,
+    "--http-port",
+    "8091",
+    "--state-dir",
+    join(dir, "b-state"),
+    "--socket",
+    join(dir, "b.sock"),
+    "--probe-seconds",
+    "2",
+  ]);
+  assert.equal(r.status, 0, JSON.stringify(r.findings, null, 2));
+  const other = find(r.findings, new RegExp(`^other servers: ${net.addrA.replace(/\./g, "\\.")}$`));
+  assert.equal(other.level, "warn");
+  assert.match(other.message, /\(proxyDHCP\)/);
+  assert.match(other.message, /BIOS: undionly\.kpxe/);
+  // Landscaper names the UEFI file only on port 4011, as dnsmasq does
+  assert.match(other.message, /EFI: PXE options, no file/);
 });
