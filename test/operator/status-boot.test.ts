@@ -1,0 +1,154 @@
+/**
+ * The status page through a whole network boot in namespaces: `landscaper serve` (DHCP,
+ * TFTP, HTTP) in one, and in the other busybox udhcpc as the PXE client, curl for TFTP and
+ * HTTP, and headless Chromium (run inside that namespace through a wrapper) on the page.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+import { controlRequest } from "../../src/control/client.js";
+import { CLI } from "../helpers/appliance.js";
+import { LineWatcher } from "../support/lines.js";
+import { createNetnsPair } from "../support/netns-pair.js";
+
+const OUT = resolve(import.meta.dirname, "../../../test-output");
+const M = "02:5e:00:00:0a:01";
+
+test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and installed from real clients", async (t) => {
+  const net = createNetnsPair("sb");
+  const dir = mkdtempSync(join(tmpdir(), "lst-sb-"));
+  let closeBrowser = async () => {};
+  t.after(async () => {
+    await closeBrowser();
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const inB = (cmd: string[]) => {
+    const r = spawnSync("ip", ["netns", "exec", net.b, ...cmd], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    return r;
+  };
+  spawnSync("ip", ["-n", net.b, "link", "set", net.ifB, "address", M]);
+  const socket = join(dir, "control.sock");
+  const serve = net.spawn(net.a, [
+    process.execPath,
+    CLI,
+    "serve",
+    "--address",
+    net.addrA,
+    "--http-port",
+    "8092",
+    "--no-mdns",
+    "--state-dir",
+    join(dir, "state"),
+    "--socket",
+    socket,
+  ]);
+  const err = new LineWatcher(serve.stderr!);
+  await err.waitFor((l) => l.includes("landscaper serving"), 15_000, "serve up");
+  const kernel = join(dir, "vmlinuz");
+  writeFileSync(kernel, "kernel");
+  await controlRequest(socket, "PUT", `/v1/machines/${M}`, {
+    kernel,
+    initrd: kernel,
+    hostname: "rack1-u7",
+    job: { steps: [{ phase: "disko", run: "true", progress: 50 }], after: "none" },
+  });
+
+  // Chromium inside the client's namespace: a wrapper is its executable.
+  const wrapper = join(dir, "chromium-in-netns");
+  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${net.b} /usr/bin/chromium "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const browser = await chromium.launch({
+    executablePath: wrapper,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  closeBrowser = () => browser.close();
+  const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+  const base = `http://${net.addrA}:8092`;
+  await page.goto(`${base}/`);
+  const card = page.locator(`article[data-mac="${M}"]`);
+  await card.waitFor({ timeout: 10_000 });
+  const stepShown = (text: string) =>
+    card.locator("ol.steps li .text", { hasText: text }).first().waitFor({ timeout: 10_000 });
+
+  // The PXE client: busybox udhcpc with the PXE vendor class and BIOS architecture.
+  inB([
+    "busybox",
+    "udhcpc",
+    "-i",
+    net.ifB,
+    "-n",
+    "-q",
+    "-t",
+    "2",
+    "-T",
+    "1",
+    "-s",
+    "/bin/true",
+    "-V",
+    "PXEClient:Arch:00000:UNDI:002001",
+    "-x",
+    "0x5d:0000",
+  ]);
+  await stepShown("DHCP answer to");
+  const tftp = inB(["curl", "-sS", "-o", "/dev/null", `tftp://${net.addrA}/undionly.kpxe`]);
+  assert.equal(tftp.status, 0, tftp.stderr);
+  await stepShown("TFTP undionly.kpxe");
+  const script = inB(["curl", "-sS", `${base}/boot/${M}.ipxe`]);
+  const token = /landscaper\.token=(\S+)/.exec(script.stdout)?.[1];
+  assert.ok(token, script.stdout);
+  for (const f of ["kernel", "initrd"])
+    assert.equal(inB(["curl", "-sSf", "-o", "/dev/null", `${base}/nbp/${M}/${f}`]).status, 0);
+  const auth = ["-H", `Authorization: Bearer ${token}`];
+  assert.equal(inB(["curl", "-sSf", ...auth, `${base}/v1/installs/${M}/job.sh`]).status, 0);
+  const post = (what: string, body: unknown) =>
+    inB([
+      "curl",
+      "-sSf",
+      ...auth,
+      "-H",
+      "content-type: application/json",
+      "-d",
+      JSON.stringify(body),
+      `${base}/v1/installs/${M}/${what}`,
+    ]).status;
+  assert.equal(post("events", { phase: "disko", progress: 50 }), 0);
+  await stepShown("disko 50%");
+  assert.equal(post("complete", {}), 0);
+  await page
+    .locator(`article[data-mac="${M}"][data-state="installed"]`)
+    .waitFor({ timeout: 10_000 });
+
+  const steps: string[] = [];
+  for (const li of await card.locator("ol.steps li").all())
+    steps.push(`${await li.getAttribute("data-type")}: ${await li.locator(".text").textContent()}`);
+  const types = steps.map((s) => s.split(":")[0]);
+  for (const ty of ["dhcp", "tftp", "script", "kernel", "initrd", "job", "progress", "complete"])
+    assert.ok(types.includes(ty), `${ty} in\n${steps.join("\n")}`);
+  assert.ok(
+    types.indexOf("dhcp") < types.indexOf("tftp") &&
+      types.indexOf("tftp") < types.indexOf("script"),
+  );
+  assert.match(
+    steps.find((s) => s.startsWith("dhcp"))!,
+    /undionly\.kpxe/,
+  );
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, "status-page-boot.png"), fullPage: true });
+});
