@@ -1,0 +1,164 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseMac, type Mac } from "../core/mac.js";
+import { HttpError, readJson, sendJson } from "../core/http-json.js";
+import { STATES, type MachineState } from "../registry/machine.js";
+import { InvalidRegistration, parseRegistration } from "../registry/registration.js";
+import type { Registry } from "../registry/registry.js";
+
+export interface ControlRoute {
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  path: RegExp;
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: RegExpExecArray,
+    query: URLSearchParams,
+  ): Promise<void> | void;
+}
+
+/** The longest a single `wait` call holds the connection; callers loop for longer waits. */
+export const MAX_WAIT_SECONDS = 3600;
+
+function macParam(match: RegExpExecArray): Mac {
+  const raw = decodeURIComponent(match[1] ?? "");
+  const mac = parseMac(raw);
+  if (!mac)
+    throw new HttpError(
+      400,
+      "invalid_mac",
+      `not a MAC address: ${JSON.stringify(raw)} (expected aa:bb:cc:dd:ee:ff)`,
+    );
+  return mac;
+}
+
+function notFound(mac: Mac): HttpError {
+  return new HttpError(404, "not_found", `machine ${mac} is not registered`);
+}
+
+const MAC = "([^/]+)";
+
+export function controlRoutes(registry: Registry): ControlRoute[] {
+  return [
+    {
+      method: "GET",
+      path: /^\/v1\/health$/,
+      handle: (_q, res) => sendJson(res, 200, { ok: true, machines: registry.list().length }),
+    },
+    {
+      method: "GET",
+      path: /^\/v1\/machines$/,
+      handle: (_q, res) => sendJson(res, 200, { machines: registry.list() }),
+    },
+    {
+      method: "GET",
+      path: new RegExp(`^/v1/machines/${MAC}$`),
+      handle: (_q, res, match) => {
+        const mac = macParam(match);
+        const m = registry.get(mac);
+        if (!m) throw notFound(mac);
+        sendJson(res, 200, m);
+      },
+    },
+    {
+      method: "PUT",
+      path: new RegExp(`^/v1/machines/${MAC}$`),
+      handle: async (req, res, match) => {
+        const mac = macParam(match);
+        let reg;
+        try {
+          reg = parseRegistration(await readJson(req));
+        } catch (e) {
+          if (e instanceof InvalidRegistration)
+            throw new HttpError(400, "invalid", e.message, { field: e.field });
+          throw e;
+        }
+        const { machine, created } = await registry.upsert(mac, reg);
+        sendJson(res, created ? 201 : 200, machine);
+      },
+    },
+    {
+      method: "DELETE",
+      path: new RegExp(`^/v1/machines/${MAC}$`),
+      handle: async (_q, res, match) => {
+        const mac = macParam(match);
+        if (!(await registry.remove(mac))) throw notFound(mac);
+        sendJson(res, 200, { removed: mac });
+      },
+    },
+    {
+      method: "POST",
+      path: new RegExp(`^/v1/machines/${MAC}/rearm$`),
+      handle: async (_q, res, match) => {
+        const mac = macParam(match);
+        const m = await registry.rearm(mac);
+        if (!m) throw notFound(mac);
+        sendJson(res, 200, m);
+      },
+    },
+    {
+      method: "GET",
+      path: new RegExp(`^/v1/machines/${MAC}/wait$`),
+      handle: async (req, res, match, query) => {
+        const mac = macParam(match);
+        const state = (query.get("state") ?? "installed") as MachineState;
+        if (!STATES.includes(state))
+          throw new HttpError(
+            400,
+            "invalid",
+            `state: expected one of ${STATES.join(", ")}, got ${JSON.stringify(state)}`,
+          );
+        const timeoutRaw = query.get("timeout") ?? "60";
+        const timeout = Number(timeoutRaw);
+        if (!Number.isFinite(timeout) || timeout < 0 || timeout > MAX_WAIT_SECONDS)
+          throw new HttpError(
+            400,
+            "invalid",
+            `timeout: expected seconds 0..${MAX_WAIT_SECONDS}, got ${JSON.stringify(timeoutRaw)}`,
+          );
+        if (!registry.get(mac)) throw notFound(mac);
+        const abort = new AbortController();
+        res.on("close", () => abort.abort());
+        const r = await registry.waitFor(mac, state, timeout * 1000, abort.signal);
+        if (res.destroyed) return;
+        if (!r.machine)
+          throw new HttpError(404, "not_found", `machine ${mac} was removed while waiting`);
+        if (r.reached) sendJson(res, 200, r.machine);
+        else
+          throw new HttpError(
+            408,
+            "timeout",
+            `machine ${mac} did not reach ${state} within ${timeout} s (it is ${r.machine.state})`,
+            {
+              machine: r.machine,
+            },
+          );
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/v1\/events$/,
+      handle: (req, res, _m, query) => {
+        const filterRaw = query.get("mac");
+        const filter = filterRaw === null ? null : parseMac(filterRaw);
+        if (filterRaw !== null && !filter)
+          throw new HttpError(
+            400,
+            "invalid_mac",
+            `mac: not a MAC address: ${JSON.stringify(filterRaw)}`,
+          );
+        res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+        res.flushHeaders();
+        const unsubscribe = registry.subscribe((e) => {
+          if (filter && e.mac !== filter) return;
+          res.write(JSON.stringify(e) + "\n");
+        });
+        // A comment-free keepalive: an empty line every 15 s lets clients notice a dead peer.
+        const keepalive = setInterval(() => res.write("\n"), 15_000);
+        res.on("close", () => {
+          clearInterval(keepalive);
+          unsubscribe();
+        });
+      },
+    },
+  ];
+}

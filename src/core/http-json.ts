@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** An error that becomes `{"error": {"code", "message"}}` with an HTTP status. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body) + "\n";
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, e: HttpError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, e.status, { error: { code: e.code, message: e.message }, ...e.extra });
+}
+
+/** Reads a JSON body of at most `limit` bytes; an empty body reads as `{}`. */
+export async function readJson(req: IncomingMessage, limit = 1 << 20): Promise<unknown> {
+  const type = req.headers["content-type"] ?? "";
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) throw new HttpError(413, "too_large", `request body over ${limit} bytes`);
+    chunks.push(c);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return {};
+  if (type && !/^application\/json\b/i.test(type)) {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      `expected Content-Type application/json, got ${type}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, "bad_json", `request body is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Builds a proxyDHCP reply for an accepted request, and decides where it goes.
+ * Pure; the server owns the sockets.
+ */
+import {
+  BROADCAST_FLAG,
+  encodePacket,
+  type DhcpPacket,
+  type EncodeInput,
+} from "../dhcp4/packet.js";
+import { MSG, OPT, clientUuid, encodeSubOptions, ipv4Bytes, PXE_SUB } from "../dhcp4/options.js";
+import type { ArrivalPort, BootChoice } from "../dhcp4/pxe.js";
+
+const FILE_FIELD_MAX = 127;
+const ZERO = "0.0.0.0";
+
+// Constant option values, built once rather than per reply.
+const OFFER = Buffer.from([MSG.OFFER]);
+const ACK = Buffer.from([MSG.ACK]);
+const VENDOR_CLASS = {
+  PXEClient: Buffer.from("PXEClient", "latin1"),
+  HTTPClient: Buffer.from("HTTPClient", "latin1"),
+};
+const SKIP_DISCOVERY = encodeSubOptions([[PXE_SUB.discoveryControl, Buffer.from([8])]]);
+let lastServer: { address: string; bytes: Buffer } = { address: "", bytes: Buffer.alloc(4) };
+let lastFile: { name: string; bytes: Buffer } = { name: "", bytes: Buffer.alloc(0) };
+
+export interface Destination {
+  readonly address: string;
+  readonly port: number;
+  /** True when the reply goes to the limited broadcast address. */
+  readonly broadcast: boolean;
+}
+
+/**
+ * RFC 2131 4.1 as it applies to a proxy that never assigns an address: relayed requests go
+ * back to the relay's server port; port-4011 requests come from a configured client, which
+ * gets a unicast to where it asked from; everyone else gets a broadcast unless it already
+ * has an address and did not ask for a broadcast.
+ */
+export function replyDestination(
+  req: DhcpPacket,
+  arrival: ArrivalPort,
+  from: { address: string; port: number },
+  clientPort = 68,
+  serverPort = 67,
+): Destination {
+  if (req.giaddr !== ZERO) return { address: req.giaddr, port: serverPort, broadcast: false };
+  if (arrival === "proxy") {
+    const address = req.ciaddr !== ZERO ? req.ciaddr : from.address;
+    if (address !== ZERO) return { address, port: from.port, broadcast: false };
+  }
+  if (req.flags & BROADCAST_FLAG || req.ciaddr === ZERO)
+    return { address: "255.255.255.255", port: clientPort, broadcast: true };
+  return { address: req.ciaddr, port: clientPort, broadcast: false };
+}
+
+/** OFFER for a DISCOVER, ACK for a REQUEST (or anything on 4011). */
+export function buildReply(
+  req: DhcpPacket,
+  requestType: number,
+  choice: Extract<BootChoice, { answer: true }>,
+  serverAddress: string,
+  dest: Destination,
+): Buffer {
+  if (lastServer.address !== serverAddress)
+    lastServer = { address: serverAddress, bytes: ipv4Bytes(serverAddress) };
+  const options: Array<readonly [number, Uint8Array]> = [
+    [OPT.messageType, requestType === MSG.DISCOVER ? OFFER : ACK],
+    [OPT.serverId, lastServer.bytes],
+    [OPT.vendorClass, VENDOR_CLASS[choice.vendorClass]],
+  ];
+  const uuid = clientUuid(req);
+  if (uuid) options.push([OPT.clientUuid, uuid]);
+  if (choice.skipDiscovery) options.push([OPT.vendorSpecific, SKIP_DISCOVERY]);
+  const file = choice.file;
+  if (file !== null) {
+    // Most replies name the same file as the one before (TFTP names repeat; URLs per MAC).
+    if (lastFile.name !== file) lastFile = { name: file, bytes: Buffer.from(file, "latin1") };
+    options.push([OPT.bootfileName, lastFile.bytes]);
+  }
+
+  const input: EncodeInput = {
+    op: 2,
+    htype: req.htype,
+    hlen: req.hlen,
+    hops: 0,
+    xid: req.xid,
+    secs: 0,
+    flags: dest.broadcast ? req.flags | BROADCAST_FLAG : req.flags,
+    ciaddr: req.ciaddr,
+    siaddr: serverAddress,
+    giaddr: req.giaddr,
+    chaddr: req.chaddr,
+    // A URL longer than the field still reaches the client in option 67.
+    file: file !== null && Buffer.byteLength(file, "latin1") <= FILE_FIELD_MAX ? file : "",
+    options,
+  };
+  return encodePacket(input);
+}

@@ -1,0 +1,108 @@
+import { join } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseMac, type Mac } from "../core/mac.js";
+import { renderInstallScript, renderLocalBootScript, renderUnknownScript } from "../boot/script.js";
+import type { Registry } from "../registry/registry.js";
+import type { ServerContext } from "../core/service.js";
+import { serveFile } from "./files.js";
+import type { Route } from "./router.js";
+
+/** How many times the iPXE script tries each download. */
+export const SCRIPT_TRIES = 5;
+
+function sendText(res: ServerResponse, status: number, text: string, type = "text/plain"): number {
+  res.writeHead(status, {
+    "content-type": type,
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+  return Buffer.byteLength(text);
+}
+
+function macOr404(res: ServerResponse, raw: string | undefined): Mac | null {
+  const mac = parseMac(raw ?? "");
+  if (!mac) sendText(res, 404, `#!ipxe\necho Landscaper: not a MAC address\nexit 1\n`);
+  return mac;
+}
+
+/** The routes firmware and iPXE use: scripts, iPXE binaries, the registered kernel and initrd. */
+export function bootRoutes(ctx: ServerContext, registry: Registry, baseUrl: () => string): Route[] {
+  const countBytes = (route: string, n: number) => ctx.metrics.httpBytes.inc({ route }, n);
+
+  const script = (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
+    const mac = macOr404(res, match[1]);
+    if (!mac) return;
+    const plan = registry.bootFor(mac);
+    const m = registry.recordFor(mac);
+    if (!m) {
+      countBytes("script", sendText(res, 404, renderUnknownScript(mac)));
+      return;
+    }
+    if (plan.kind !== "install") {
+      countBytes("script", sendText(res, 200, renderLocalBootScript()));
+      registry.noteHttpStep(mac, "script", { script: "local" });
+      return;
+    }
+    const base = baseUrl();
+    const params = `landscaper.url=${base} landscaper.token=${m.token} landscaper.mac=${mac}`;
+    const text = renderInstallScript({
+      kernelUrl: `${base}/nbp/${mac}/kernel`,
+      initrdUrl: `${base}/nbp/${mac}/initrd`,
+      cmdline: m.cmdline ? `${m.cmdline} ${params}` : params,
+      tries: SCRIPT_TRIES,
+    });
+    countBytes("script", sendText(res, 200, text));
+    registry.noteHttpStep(mac, "script", { script: "install" });
+  };
+
+  const nbpFile = async (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
+    const mac = macOr404(res, match[1]);
+    if (!mac) return;
+    const which = match[2] as "kernel" | "initrd";
+    const m = registry.recordFor(mac);
+    // Only an armed machine gets its installer: an installed one must not reinstall.
+    if (!m || registry.bootFor(mac).kind !== "install") {
+      sendText(res, 404, `no installer for ${mac}\n`);
+      return;
+    }
+    const served = await serveFile(
+      req,
+      res,
+      which === "kernel" ? m.kernel : m.initrd,
+      "application/octet-stream",
+    );
+    countBytes(which, served.bytes);
+    if (req.method === "GET" && (served.status === 200 || served.status === 206)) {
+      registry.noteHttpStep(mac, which, { bytes: served.bytes, status: served.status });
+    }
+  };
+
+  const ipxeFile = async (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
+    const name = match[1] ?? "";
+    const served = await serveFile(
+      req,
+      res,
+      join(ctx.config.ipxe.dir, name),
+      "application/octet-stream",
+    );
+    countBytes("bootfile", served.bytes);
+  };
+
+  return [
+    { method: "GET", path: /^\/boot\/([0-9A-Fa-f:.-]+)\.ipxe$/, name: "script", handle: script },
+    {
+      method: "GET",
+      path: /^\/nbp\/([0-9A-Fa-f:.-]+)\/(kernel|initrd)$/,
+      name: "nbp",
+      handle: nbpFile,
+    },
+    // Plain names only: no slash, no leading dot, so nothing outside the iPXE dir.
+    {
+      method: "GET",
+      path: /^\/boot\/([A-Za-z0-9_-][A-Za-z0-9._-]*)$/,
+      name: "bootfile",
+      handle: ipxeFile,
+    },
+  ];
+}

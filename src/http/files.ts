@@ -1,0 +1,157 @@
+import { open, type FileHandle } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ReadBuffers } from "./read-buffers.js";
+
+/**
+ * File bodies are read in chunks of 256 KiB to 4 MiB (bigger while few downloads run):
+ * without sendfile every byte is copied in and out of the process, and small chunks add
+ * CPU per byte on top. 12 MiB lent in big chunks, at most 24 MiB kept for reuse (the
+ * figures are in docs/benchmarks.md, "LAN HTTP").
+ */
+export const readBuffers = new ReadBuffers(12 << 20, 24 << 20, 4 << 20, 256 << 10);
+
+export type ByteRange = { start: number; end: number };
+
+/**
+ * Parses a Range header against a file size. Null: no (usable) range, serve it whole
+ * (RFC 9110 lets a server ignore a range it doesn't support, such as several ranges).
+ * "unsatisfiable": 416.
+ */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | null | "unsatisfiable" {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return null;
+  const [, a = "", b = ""] = m;
+  if (a === "" && b === "") return null;
+  if (a === "") {
+    const n = Number(b);
+    if (n === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  const end = b === "" ? size - 1 : Math.min(Number(b), size - 1);
+  if (start >= size || end < start) return "unsatisfiable";
+  return { start, end };
+}
+
+/** How a file response went; the caller counts and records it. */
+export interface Served {
+  status: number;
+  bytes: number;
+}
+
+/**
+ * Sends one file with Content-Length always, HEAD, and a single Range (206/416). The path is
+ * the caller's (a registered file or a name inside the iPXE dir), never the request's.
+ */
+export async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  contentType: string,
+): Promise<Served> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const text = code === "ENOENT" ? "not found\n" : "cannot read file\n";
+    const status = code === "ENOENT" ? 404 : 500;
+    res.writeHead(status, { "content-type": "text/plain", "content-length": text.length });
+    res.end(text);
+    return { status, bytes: 0 };
+  }
+  try {
+    const stat = await fh.stat();
+    if (!stat.isFile()) {
+      res.writeHead(404, { "content-type": "text/plain", "content-length": 10 });
+      res.end("not found\n");
+      return { status: 404, bytes: 0 };
+    }
+    const size = stat.size;
+    const range = parseRange(req.headers.range, size);
+    const headers: Record<string, string | number> = {
+      "content-type": contentType,
+      "accept-ranges": "bytes",
+      "last-modified": stat.mtime.toUTCString(),
+    };
+    if (range === "unsatisfiable") {
+      res.writeHead(416, { ...headers, "content-range": `bytes */${size}`, "content-length": 0 });
+      res.end();
+      return { status: 416, bytes: 0 };
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    const length = size === 0 ? 0 : end - start + 1;
+    const status = range ? 206 : 200;
+    if (range) headers["content-range"] = `bytes ${start}-${end}/${size}`;
+    res.writeHead(status, { ...headers, "content-length": length });
+    if (req.method === "HEAD" || length === 0) {
+      res.end();
+      return { status, bytes: 0 };
+    }
+    const bytes = await pump(fh, res, start, length);
+    return { status, bytes };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Two buffers per download: one is read into (on the thread pool) while the socket writes
+ * the other, so the disk read and the socket write overlap instead of taking turns.
+ */
+const BUFFERS_PER_DOWNLOAD = 2;
+
+/** Reads a chunk ahead of the socket and waits for a buffer's write to finish before reusing it. */
+async function pump(
+  fh: FileHandle,
+  res: ServerResponse,
+  start: number,
+  length: number,
+): Promise<number> {
+  const { buffers, release } = readBuffers.lease(length, BUFFERS_PER_DOWNLOAD);
+  let sent = 0;
+  let next = 0;
+  let writing = 0;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const waitForWrite = () => new Promise<void>((resolve) => (wake = resolve));
+  res.on("close", poke);
+  try {
+    while (sent < length && !res.destroyed) {
+      // Writes complete in order, so the next buffer round-robin is the oldest one written.
+      if (writing === buffers.length) {
+        await waitForWrite();
+        continue;
+      }
+      const buf = buffers[next] as Buffer;
+      next = (next + 1) % buffers.length;
+      const want = Math.min(buf.length, length - sent);
+      const { bytesRead } = await fh.read(buf, 0, want, start + sent);
+      if (bytesRead === 0) break; // the file shrank under us; Content-Length is now a lie, so cut
+      sent += bytesRead;
+      writing += 1;
+      // The callback runs once the socket is done with the bytes (or failed): then reuse it.
+      res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), () => {
+        writing -= 1;
+        poke();
+      });
+    }
+    while (writing > 0 && !res.destroyed) await waitForWrite();
+  } finally {
+    res.off("close", poke);
+    // A destroyed socket may still hold a buffer in a cancelled write: never reuse those.
+    release(!res.destroyed);
+  }
+  if (sent < length) res.destroy();
+  else res.end();
+  return sent;
+}

@@ -1,0 +1,145 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseMac, type Mac } from "../core/mac.js";
+import { HttpError, readJson, sendJson } from "../core/http-json.js";
+import { renderJobSh } from "../boot/job.js";
+import { CallbackRefused, type Registry } from "../registry/registry.js";
+import type { Route } from "./router.js";
+
+const LOG_KEPT = 16 * 1024;
+
+function bearer(req: IncomingMessage): string | null {
+  const h = req.headers.authorization ?? "";
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1] ?? null;
+}
+
+function mac(match: RegExpExecArray): Mac {
+  const m = parseMac(match[1] ?? "");
+  if (!m) throw new HttpError(404, "not_found", `not a MAC address: ${match[1]}`);
+  return m;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function only(body: unknown, allowed: string[]): Record<string, unknown> {
+  if (!isObject(body)) throw new HttpError(400, "invalid", "expected a JSON object");
+  for (const k of Object.keys(body)) {
+    if (!allowed.includes(k))
+      throw new HttpError(400, "invalid", `${k}: unknown field (known: ${allowed.join(", ")})`);
+  }
+  return body;
+}
+
+function optString(body: Record<string, unknown>, field: string, max: number): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new HttpError(400, "invalid", `${field}: expected a string`);
+  return v.length > max ? v.slice(-max) : v;
+}
+
+/** Runs a callback, turning the registry's refusals into status codes. */
+async function guarded(res: ServerResponse, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    sendJson(res, 200, await fn());
+  } catch (e) {
+    if (e instanceof CallbackRefused) {
+      throw new HttpError(
+        e.status,
+        e.status === 403 ? "forbidden" : e.status === 404 ? "not_found" : "conflict",
+        e.message,
+      );
+    }
+    throw e;
+  }
+}
+
+/** The installer agent's routes, each behind the machine's current Bearer token. */
+export function installerRoutes(registry: Registry): Route[] {
+  const base = "^\\/v1\\/installs\\/([0-9A-Fa-f:.-]+)";
+  return [
+    {
+      method: "GET",
+      path: new RegExp(`${base}\\/job$`),
+      name: "job",
+      handle: (req, res, match) => guarded(res, () => registry.fetchJob(mac(match), bearer(req))),
+    },
+    {
+      method: "GET",
+      path: new RegExp(`${base}\\/job\\.sh$`),
+      name: "job",
+      handle: async (req, res, match) => {
+        try {
+          const j = await registry.fetchJob(mac(match), bearer(req));
+          const text = renderJobSh({ ...j, hostKey: j.installationHostKey });
+          res.writeHead(200, {
+            "content-type": "text/x-shellscript",
+            "content-length": Buffer.byteLength(text),
+            "cache-control": "no-store",
+          });
+          res.end(text);
+        } catch (e) {
+          if (e instanceof CallbackRefused) throw new HttpError(e.status, "refused", e.message);
+          throw e;
+        }
+      },
+    },
+    {
+      method: "POST",
+      path: new RegExp(`${base}\\/events$`),
+      name: "events",
+      handle: async (req, res, match) => {
+        const m = mac(match);
+        const body = only(await readJson(req), ["phase", "message", "progress"]);
+        const phase = body.phase;
+        if (typeof phase !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(phase))
+          throw new HttpError(
+            400,
+            "invalid",
+            "phase: required, a short name of letters, digits, '.', '_' or '-'",
+          );
+        const progress = body.progress;
+        if (
+          progress !== undefined &&
+          progress !== null &&
+          (typeof progress !== "number" || !(progress >= 0 && progress <= 100))
+        )
+          throw new HttpError(400, "invalid", "progress: expected a number 0..100");
+        const message = optString(body, "message", 1000);
+        await guarded(res, () =>
+          registry.progress(m, bearer(req), {
+            phase,
+            ...(message !== undefined ? { message } : {}),
+            ...(typeof progress === "number" ? { progress: Math.round(progress) } : {}),
+          }),
+        );
+      },
+    },
+    {
+      method: "POST",
+      path: new RegExp(`${base}\\/complete$`),
+      name: "complete",
+      handle: async (req, res, match) => {
+        const m = mac(match);
+        const body = only(await readJson(req), ["hostPublicKey"]);
+        const key = optString(body, "hostPublicKey", 16 * 1024);
+        await guarded(res, () => registry.complete(m, bearer(req), key?.trim() || null));
+      },
+    },
+    {
+      method: "POST",
+      path: new RegExp(`${base}\\/failed$`),
+      name: "failed",
+      handle: async (req, res, match) => {
+        const m = mac(match);
+        const body = only(await readJson(req, 4 << 20), ["message", "log"]);
+        const message = optString(body, "message", 4000);
+        if (!message)
+          throw new HttpError(400, "invalid", "message: required, a string saying what failed");
+        const log = optString(body, "log", LOG_KEPT) ?? null;
+        await guarded(res, () => registry.failed(m, bearer(req), message, log));
+      },
+    },
+  ];
+}

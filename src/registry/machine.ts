@@ -1,0 +1,105 @@
+import type { Mac } from "../core/mac.js";
+import type { SshKeyPair } from "../core/openssh-keys.js";
+import type { Job } from "../boot/job.js";
+
+export const STATES = ["registered", "booting", "installing", "installed", "failed"] as const;
+export type MachineState = (typeof STATES)[number];
+
+export type EventType =
+  | "registered"
+  | "updated"
+  | "rearmed"
+  | "removed"
+  | "state"
+  | "dhcp"
+  | "tftp"
+  | "script"
+  | "kernel"
+  | "initrd"
+  | "job"
+  | "progress"
+  | "complete"
+  | "failed"
+  | "hook";
+
+/** One thing that happened to a machine; kept per machine (bounded) and streamed. */
+export interface MachineEvent {
+  at: string;
+  mac: Mac;
+  generation: number;
+  type: EventType;
+  state: MachineState;
+  [detail: string]: unknown;
+}
+
+/** What a registration asks for (the control API's PUT body, checked). */
+export interface Registration {
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  hostname: string | null;
+  job: Job | null;
+  installationHostKey: SshKeyPair | null;
+}
+
+/** A machine as stored on disk: everything, secrets included. */
+export interface MachineRecord {
+  mac: Mac;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  hostname: string | null;
+  job: Job | null;
+  /** Whether the host key came with the registration (else Landscaper generated it). */
+  hostKeyGiven: boolean;
+  installationHostKey: SshKeyPair;
+  generation: number;
+  token: string;
+  state: MachineState;
+  phase: string | null;
+  progress: number | null;
+  failure: { message: string; log: string | null } | null;
+  hostPublicKey: string | null;
+  registeredAt: string;
+  updatedAt: string;
+  /** When this generation first booted; the install duration metric starts here. */
+  bootStartedAt: string | null;
+  events: MachineEvent[];
+}
+
+/** What callers may see: never the token, never a private key. */
+export interface MachineView {
+  mac: Mac;
+  hostname: string | null;
+  state: MachineState;
+  generation: number;
+  phase: string | null;
+  progress: number | null;
+  failure: { message: string; log: string | null } | null;
+  bootUrl: string;
+  installationHostPublicKey: string;
+  hostPublicKey: string | null;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  job: Job | null;
+  registeredAt: string;
+  updatedAt: string;
+  events: MachineEvent[];
+}
+
+/**
+ * Which moves the installer's own reports may make. `installed` and `failed` end a
+ * generation: only a rearm (a new generation) leaves them.
+ */
+const FORWARD: Record<MachineState, readonly MachineState[]> = {
+  registered: ["booting", "installing", "installed", "failed"],
+  booting: ["installing", "installed", "failed"],
+  installing: ["installed", "failed"],
+  installed: [],
+  failed: [],
+};
+
+export function canMove(from: MachineState, to: MachineState): boolean {
+  return from === to || FORWARD[from].includes(to);
+}

@@ -1,0 +1,77 @@
+import type { Config } from "./config/config.js";
+import type { Logger } from "./core/log.js";
+import { createMetrics, type Metrics } from "./core/metrics.js";
+import type { Service, ServerContext } from "./core/service.js";
+import { startControlServer } from "./control/server.js";
+import { startHttpServer } from "./http/server.js";
+import { metricsRoute } from "./http/metrics-route.js";
+import { statusPageRoutes } from "./http/status-page.js";
+import { startMdns } from "./mdns/advertise.js";
+import { startDhcpServer } from "./dhcp/server.js";
+import { startTftpServer } from "./tftp/server.js";
+import { Registry } from "./registry/registry.js";
+
+export interface Appliance {
+  readonly registry: Registry;
+  readonly metrics: Metrics;
+  readonly config: Config;
+  readonly httpPort: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts every service on one event loop. The registry loads first (a corrupt state file
+ * stops the start), then the servers; on failure everything started so far is closed.
+ */
+export async function startAppliance(input: Config, log: Logger): Promise<Appliance> {
+  const config = structuredClone(input);
+  const metrics = createMetrics();
+  const registry = new Registry({
+    stateDir: config.stateDir,
+    afterInstall: config.afterInstall,
+    answerUnknown: config.dhcp.answerUnknown,
+    onInstalled: config.hooks.onInstalled,
+    log: log.child({ service: "registry" }),
+    metrics,
+  });
+  await registry.load();
+  const ctx: ServerContext = { config, oracle: registry, log, metrics };
+  const services: Service[] = [];
+  const closeAll = async () => {
+    for (const s of services.reverse()) {
+      await s.close().catch((err: unknown) => log.error({ err, service: s.name }, "close failed"));
+    }
+    await registry.close();
+  };
+  try {
+    const http = await startHttpServer(ctx, registry, [
+      ...statusPageRoutes(registry, { metrics }),
+      metricsRoute(metrics),
+    ]);
+    services.push(http);
+    // With `http.port: 0` (tests), every later URL must name the port actually bound.
+    config.http.port = http.port;
+    registry.setBaseUrl(http.baseUrl);
+    services.push(
+      await startControlServer(
+        config.control.socket,
+        config.control.mode,
+        registry,
+        log.child({ service: "control" }),
+      ),
+    );
+    if (config.tftp.enable) services.push(await startTftpServer(ctx));
+    // After HTTP: the DHCP answers name the HTTP port actually bound.
+    if (config.dhcp.enable) services.push(await startDhcpServer(ctx));
+    // Last: only advertise once everything it points at answers.
+    if (config.mdns.enable) services.push(await startMdns(ctx));
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  log.info(
+    { address: config.address, http: config.http.port, machines: registry.list().length },
+    "landscaper serving",
+  );
+  return { registry, metrics, config, httpPort: config.http.port, close: closeAll };
+}

@@ -1,0 +1,24 @@
+/** The firmware captures (copied from the lab's reference set) as parsed DHCP packets. */
+import { fileURLToPath } from "node:url";
+import { readPcapUdp, type UdpDatagram } from "../helpers/pcap.js";
+
+const dir = fileURLToPath(new URL("../../../test/fixtures/pcap/", import.meta.url));
+
+export const CAPTURES = ["bios-seabios-ipxe-rom.pcap", "uefi-ovmf-pxe-then-ipxe.pcap"] as const;
+
+export function capture(name: (typeof CAPTURES)[number]): UdpDatagram[] {
+  return readPcapUdp(dir + name);
+}
+
+export function frame(name: (typeof CAPTURES)[number], index: number): Buffer {
+  const d = capture(name).find((x) => x.index === index);
+  if (!d) throw new Error(`${name} has no UDP frame ${index}`);
+  return d.payload;
+}
+
+/** The client requests the tests replay, by what sent them. */
+export const EDK2_DISCOVER = () => frame("uefi-ovmf-pxe-then-ipxe.pcap", 1);
+export const EDK2_PROXY_REQUEST = () => frame("uefi-ovmf-pxe-then-ipxe.pcap", 6);
+export const IPXE_EFI_DISCOVER = () => frame("uefi-ovmf-pxe-then-ipxe.pcap", 8);
+export const SEABIOS_IPXE_DISCOVER = () => frame("bios-seabios-ipxe-rom.pcap", 1);
+export const CAPTURED_MAC = "52:54:00:12:34:56";

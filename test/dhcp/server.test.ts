@@ -1,0 +1,157 @@
+/** The server on loopback (unprivileged ports): the unicast port-4011 path, bad input, events. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import { once } from "node:events";
+import { startDhcpServer } from "../../src/dhcp/server.js";
+import { defaultConfig } from "../../src/config/config.js";
+import { createMetrics } from "../../src/core/metrics.js";
+import { createLogger } from "../../src/core/log.js";
+import type { Mac } from "../../src/core/mac.js";
+import type { BootOracle, BootStep } from "../../src/boot/plan.js";
+import { parsePacket } from "../../src/dhcp4/packet.js";
+import * as o from "../../src/dhcp4/options.js";
+import { EDK2_PROXY_REQUEST, IPXE_EFI_DISCOVER } from "./fixtures.js";
+import { rewrite } from "./rewrite.js";
+
+const ARMED = "02:22:00:00:00:01" as Mac;
+
+async function start() {
+  const steps: Array<[Mac, BootStep]> = [];
+  const oracle: BootOracle = {
+    bootFor: (mac) => (mac === ARMED ? { kind: "install", mac, generation: 1 } : { kind: "none" }),
+    noteBootStep: (mac, step) => steps.push([mac, step]),
+  };
+  const config = defaultConfig();
+  config.address = "127.0.0.1";
+  config.dhcp.port = 0;
+  config.dhcp.proxyPort = 0;
+  config.http.port = 8080;
+  const metrics = createMetrics();
+  const svc = await startDhcpServer({ config, oracle, metrics, log: createLogger("test", "warn") });
+  const client = dgram.createSocket("udp4");
+  client.bind(0, "127.0.0.1");
+  await once(client, "listening");
+  const packets = async () => {
+    const out: Record<string, number> = {};
+    for (const v of (await metrics.dhcpPackets.get()).values)
+      out[`${v.labels.outcome}/${v.labels.client}`] = v.value;
+    return out;
+  };
+  return { svc, client, steps, packets };
+}
+
+function nextReply(s: dgram.Socket, ms = 3000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("no reply")), ms);
+    s.once("message", (m) => {
+      clearTimeout(t);
+      resolve(m);
+    });
+  });
+}
+
+test("a port-4011 REQUEST is answered to its sender; the answer is an event", async (t) => {
+  const { svc, client, steps, packets } = await start();
+  t.after(async () => {
+    client.close();
+    await svc.close();
+  });
+  const req = rewrite(EDK2_PROXY_REQUEST(), { mac: ARMED, xid: 7, ciaddr: "127.0.0.1" });
+  const reply = nextReply(client);
+  // ciaddr is where the ACK goes; the port is the one it came from.
+  client.send(req, svc.ports.proxy, "127.0.0.1");
+  const r = parsePacket(await reply);
+  assert.ok(r.ok);
+  assert.equal(r.packet.file, "snponly.efi");
+  assert.equal(o.messageType(r.packet), o.MSG.ACK);
+  assert.deepEqual(steps, [
+    [
+      ARMED,
+      { type: "dhcp", clientKind: "pxe", arch: 7, file: "snponly.efi", port: svc.ports.proxy },
+    ],
+  ]);
+  assert.equal((await packets())["answered/pxe"], 1);
+});
+
+test("a flood of malformed and foreign packets is counted, and a valid request still answered", async (t) => {
+  const { svc, client, packets } = await start();
+  t.after(async () => {
+    client.close();
+    await svc.close();
+  });
+  const garbage = [
+    Buffer.alloc(0),
+    Buffer.alloc(100, 0xff),
+    Buffer.concat([
+      rewrite(IPXE_EFI_DISCOVER(), { mac: ARMED, xid: 1 }).subarray(0, 250),
+      Buffer.from([60, 200]),
+    ]),
+  ];
+  const N = 3000;
+  for (let i = 0; i < N; i++)
+    client.send(garbage[i % garbage.length]!, svc.ports.proxy, "127.0.0.1");
+  // An unregistered MAC and a DISCOVER on 4011: ignored, not answered.
+  client.send(
+    rewrite(EDK2_PROXY_REQUEST(), { mac: "02:22:00:00:00:99", xid: 2, ciaddr: "127.0.0.1" }),
+    svc.ports.proxy,
+    "127.0.0.1",
+  );
+  client.send(rewrite(IPXE_EFI_DISCOVER(), { mac: ARMED, xid: 3 }), svc.ports.proxy, "127.0.0.1");
+  const reply = nextReply(client);
+  const t0 = Date.now();
+  client.send(
+    rewrite(EDK2_PROXY_REQUEST(), { mac: ARMED, xid: 4, ciaddr: "127.0.0.1" }),
+    svc.ports.proxy,
+    "127.0.0.1",
+  );
+  const r = parsePacket(await reply);
+  assert.ok(r.ok && r.packet.xid === 4, "the only answer is to the valid request");
+  assert.ok(Date.now() - t0 < 2000);
+  const p = await packets();
+  assert.equal(p["malformed/unknown"], N);
+  assert.equal(p["ignored/pxe"], 1);
+  assert.equal(p["ignored/ipxe"], 1);
+  assert.equal(p["answered/pxe"], 1);
+});
+
+test("a port in use is a clear startup error, nothing left bound", async () => {
+  const blocker = dgram.createSocket("udp4");
+  blocker.bind(0, "127.0.0.1");
+  await once(blocker, "listening");
+  const config = defaultConfig();
+  config.address = "127.0.0.1";
+  config.dhcp.port = 0;
+  config.dhcp.proxyPort = blocker.address().port;
+  const oracle: BootOracle = { bootFor: () => ({ kind: "none" }), noteBootStep: () => {} };
+  try {
+    await assert.rejects(
+      startDhcpServer({
+        config,
+        oracle,
+        metrics: createMetrics(),
+        log: createLogger("test", "silent"),
+      }),
+      /EADDRINUSE/,
+    );
+  } finally {
+    blocker.close();
+  }
+});
+
+test("an address not on this host is named in the startup error", async () => {
+  const config = defaultConfig();
+  config.address = "192.0.2.77";
+  config.dhcp.port = 0;
+  config.dhcp.proxyPort = 0;
+  const oracle: BootOracle = { bootFor: () => ({ kind: "none" }), noteBootStep: () => {} };
+  await assert.rejects(
+    startDhcpServer({
+      config,
+      oracle,
+      metrics: createMetrics(),
+      log: createLogger("test", "silent"),
+    }),
+    /192\.0\.2\.77.*EADDRNOTAVAIL.*configured on an interface/,
+  );
+});

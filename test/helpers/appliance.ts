@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { controlRequest } from "../../src/control/client.js";
+
+export const CLI = resolve(import.meta.dirname, "../../src/cli/main.js");
+
+/** A free TCP port on loopback (closed again before use; good enough on a test machine). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface RunningServe {
+  proc: ChildProcess;
+  dir: string;
+  socket: string;
+  stateDir: string;
+  httpPort: number;
+  base: string;
+  stderr: () => string;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+/** Starts the real `landscaper serve` on loopback with a fresh state dir (or the given one). */
+export async function startServe(
+  opts: { dir?: string; extra?: string[]; httpPort?: number } = {},
+): Promise<RunningServe> {
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lst-spine-")));
+  const socket = join(dir, "control.sock");
+  const stateDir = join(dir, "state");
+  const httpPort = opts.httpPort ?? (await freePort());
+  const proc = spawn(
+    process.execPath,
+    [
+      CLI,
+      "serve",
+      "--address",
+      "127.0.0.1",
+      "--state-dir",
+      stateDir,
+      "--socket",
+      socket,
+      "--http-port",
+      String(httpPort),
+      "--no-dhcp",
+      "--no-tftp",
+      "--no-mdns",
+      ...(opts.extra ?? []),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let err = "";
+  proc.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${err}`);
+    try {
+      await controlRequest(socket, "GET", "/v1/health");
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        proc.kill("SIGKILL");
+        throw new Error(`serve did not come up in 10 s: ${err}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    proc,
+    dir,
+    socket,
+    stateDir,
+    httpPort,
+    base: `http://127.0.0.1:${httpPort}`,
+    stderr: () => err,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      return exited;
+    },
+    kill: async () => {
+      proc.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+export async function cleanup(s: RunningServe): Promise<void> {
+  if (s.proc.exitCode === null && s.proc.signalCode === null) await s.kill();
+  await rm(s.dir, { recursive: true, force: true });
+}
+
+/** The install token, as a machine learns it: from its iPXE script. */
+export async function tokenFromScript(base: string, mac: string): Promise<string> {
+  const text = await (await fetch(`${base}/boot/${mac}.ipxe`)).text();
+  const m = /landscaper\.token=(\S+)/.exec(text);
+  if (!m?.[1]) throw new Error(`no token in script: ${text}`);
+  return m[1];
+}

@@ -1,0 +1,85 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  ConfigError,
+  defaultConfig,
+  loadConfigFile,
+  mergeConfig,
+} from "../../src/config/config.js";
+import { configFromArgs } from "../../src/cli/serve.js";
+
+test("every key has a default", () => {
+  const c = defaultConfig();
+  assert.equal(c.http.port, 80);
+  assert.equal(c.tftp.maxBlksize, 1468);
+  assert.equal(c.control.socket, "/run/landscaper/control.sock");
+  assert.equal(c.afterInstall, "local-boot");
+  assert.equal(c.hooks.onInstalled, null);
+});
+
+test("unknown keys and bad values are errors naming the key", () => {
+  const base = defaultConfig();
+  assert.throws(() => mergeConfig(base, { htpp: {} }, "f.json"), /unknown key "htpp"/);
+  assert.throws(
+    () => mergeConfig(base, { http: { prot: 1 } }, "f.json"),
+    /unknown key "http.prot"/,
+  );
+  assert.throws(
+    () => mergeConfig(base, { http: { port: 70000 } }, "f.json"),
+    /http\.port: expected a port/,
+  );
+  assert.throws(
+    () => mergeConfig(base, { address: "10.0.0" }, "f.json"),
+    /address: expected an IPv4/,
+  );
+  assert.throws(
+    () => mergeConfig(base, { afterInstall: "reboot" }, "f.json"),
+    /afterInstall: expected one of/,
+  );
+  assert.throws(() => mergeConfig(base, { ipxe: { efi: "../x.efi" } }, "f.json"), /ipxe\.efi/);
+  assert.throws(
+    () => mergeConfig(base, { hooks: { onInstalled: "echo" } }, "f.json"),
+    /hooks\.onInstalled/,
+  );
+  assert.throws(
+    () => mergeConfig(base, { tftp: { maxBlksize: 7 } }, "f.json"),
+    /tftp\.maxBlksize: expected an integer 8\.\.65464/,
+  );
+});
+
+test("file, then flags over it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lst-cfg-"));
+  const f = join(dir, "c.json");
+  writeFileSync(
+    f,
+    JSON.stringify({
+      address: "10.1.2.3",
+      http: { port: 8080 },
+      hooks: { onInstalled: ["/bin/true"] },
+    }),
+  );
+  const { config } = configFromArgs([
+    "--config",
+    f,
+    "--http-port",
+    "9090",
+    "--no-dhcp",
+    "--state-dir",
+    "/tmp/x",
+  ]);
+  assert.equal(config.address, "10.1.2.3");
+  assert.equal(config.http.port, 9090);
+  assert.equal(config.dhcp.enable, false);
+  assert.equal(config.stateDir, "/tmp/x");
+  assert.deepEqual(config.hooks.onInstalled, ["/bin/true"]);
+  writeFileSync(f, "{ not json");
+  assert.throws(
+    () => loadConfigFile(f),
+    (e: Error) => e instanceof ConfigError && /not valid JSON/.test(e.message),
+  );
+  assert.throws(() => configFromArgs(["--http-port", "eighty"]), /--http-port: expected a port/);
+  assert.throws(() => configFromArgs(["--bogus"]), /unknown option --bogus/);
+});
