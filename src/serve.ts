@@ -4,6 +4,11 @@ import { createMetrics, type Metrics } from "./core/metrics.js";
 import type { Service, ServerContext } from "./core/service.js";
 import { startControlServer } from "./control/server.js";
 import { startHttpServer } from "./http/server.js";
+import { metricsRoute } from "./http/metrics-route.js";
+import { statusPageRoutes } from "./http/status-page.js";
+import { startMdns } from "./mdns/advertise.js";
+import { startDhcpServer } from "./dhcp/server.js";
+import { startTftpServer } from "./tftp/server.js";
 import { Registry } from "./registry/registry.js";
 
 export interface Appliance {
@@ -39,7 +44,10 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
     await registry.close();
   };
   try {
-    const http = await startHttpServer(ctx, registry);
+    const http = await startHttpServer(ctx, registry, [
+      ...statusPageRoutes(registry, { metrics }),
+      metricsRoute(metrics),
+    ]);
     services.push(http);
     // With `http.port: 0` (tests), every later URL must name the port actually bound.
     config.http.port = http.port;
@@ -52,6 +60,11 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
         log.child({ service: "control" }),
       ),
     );
+    if (config.tftp.enable) services.push(await startTftpServer(ctx));
+    // After HTTP: the DHCP answers name the HTTP port actually bound.
+    if (config.dhcp.enable) services.push(await startDhcpServer(ctx));
+    // Last: only advertise once everything it points at answers.
+    if (config.mdns.enable) services.push(await startMdns(ctx));
   } catch (e) {
     await closeAll();
     throw e;

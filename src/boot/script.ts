@@ -55,9 +55,14 @@ export function renderInstallScript(s: InstallScript): string {
   return out.join("\n");
 }
 
-/** An installed machine boots its own disk: `exit` hands control back to the firmware. */
+/**
+ * An installed machine boots its own disk: `exit 1` hands control back to the firmware.
+ * The status matters under UEFI: EDK2's boot manager treats a boot option that returns
+ * success as done and opens its setup menu, but tries the next option (the disk) after an
+ * error. SeaBIOS moves on to the next device either way (measured in the lab).
+ */
 export function renderLocalBootScript(): string {
-  return "#!ipxe\n# Landscaper: installed, boot from local disk\nexit\n";
+  return "#!ipxe\n# Landscaper: installed, boot from local disk\nexit 1\n";
 }
 
 /** For a MAC Landscaper does not know: iPXE prints it and falls through. */

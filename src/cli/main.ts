@@ -9,6 +9,8 @@ const USAGE = `usage: landscaper <command> [options]
 commands:
   serve              run the appliance (proxyDHCP, TFTP, HTTP, control socket)
   machines ...       list | show | add | rearm | remove registered machines
+  watch              live install progress of every machine
+  doctor             preflight: ports, capabilities, iPXE files, other PXE servers on the LAN
   help               this text
 
 Run \`landscaper <command> --help\` is not needed: a wrong call prints its usage.`;
@@ -18,6 +20,8 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./serve.js")).run,
   machines: async () => (await import("./machines.js")).run,
+  watch: async () => (await import("./watch.js")).run,
+  doctor: async () => (await import("./doctor.js")).run,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,11 +1,14 @@
 import { open, type FileHandle } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { ReadBuffers } from "./read-buffers.js";
 
 /**
- * Reads go in 1 MiB chunks: a read stream's default 64 KiB buffer reached only half of
- * nginx's throughput here; 1 MiB measured above it.
+ * File bodies are read in chunks of 256 KiB to 4 MiB (bigger while few downloads run):
+ * without sendfile every byte is copied in and out of the process, and small chunks add
+ * CPU per byte on top. 12 MiB lent in big chunks, at most 24 MiB kept for reuse (the
+ * figures are in docs/benchmarks.md, "LAN HTTP").
  */
-const CHUNK = 1 << 20;
+export const readBuffers = new ReadBuffers(12 << 20, 24 << 20, 4 << 20, 256 << 10);
 
 export type ByteRange = { start: number; end: number };
 
@@ -97,34 +100,56 @@ export async function serveFile(
   }
 }
 
-/** Positional reads into fresh 1 MiB buffers, honouring back-pressure. */
+/**
+ * Two buffers per download: one is read into (on the thread pool) while the socket writes
+ * the other, so the disk read and the socket write overlap instead of taking turns.
+ */
+const BUFFERS_PER_DOWNLOAD = 2;
+
+/** Reads a chunk ahead of the socket and waits for a buffer's write to finish before reusing it. */
 async function pump(
   fh: FileHandle,
   res: ServerResponse,
   start: number,
   length: number,
 ): Promise<number> {
+  const { buffers, release } = readBuffers.lease(length, BUFFERS_PER_DOWNLOAD);
   let sent = 0;
-  while (sent < length) {
-    if (res.destroyed) break;
-    const want = Math.min(CHUNK, length - sent);
-    // A new buffer per chunk: the socket may still hold the previous one.
-    const buf = Buffer.allocUnsafe(want);
-    const { bytesRead } = await fh.read(buf, 0, want, start + sent);
-    if (bytesRead === 0) break; // the file shrank under us; Content-Length is now a lie, so cut
-    sent += bytesRead;
-    const ok = res.write(bytesRead === want ? buf : buf.subarray(0, bytesRead));
-    if (!ok) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off("drain", done);
-          res.off("close", done);
-          resolve();
-        };
-        res.on("drain", done);
-        res.on("close", done);
+  let next = 0;
+  let writing = 0;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const waitForWrite = () => new Promise<void>((resolve) => (wake = resolve));
+  res.on("close", poke);
+  try {
+    while (sent < length && !res.destroyed) {
+      // Writes complete in order, so the next buffer round-robin is the oldest one written.
+      if (writing === buffers.length) {
+        await waitForWrite();
+        continue;
+      }
+      const buf = buffers[next] as Buffer;
+      next = (next + 1) % buffers.length;
+      const want = Math.min(buf.length, length - sent);
+      const { bytesRead } = await fh.read(buf, 0, want, start + sent);
+      if (bytesRead === 0) break; // the file shrank under us; Content-Length is now a lie, so cut
+      sent += bytesRead;
+      writing += 1;
+      // The callback runs once the socket is done with the bytes (or failed): then reuse it.
+      res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), () => {
+        writing -= 1;
+        poke();
       });
     }
+    while (writing > 0 && !res.destroyed) await waitForWrite();
+  } finally {
+    res.off("close", poke);
+    // A destroyed socket may still hold a buffer in a cancelled write: never reuse those.
+    release(!res.destroyed);
   }
   if (sent < length) res.destroy();
   else res.end();

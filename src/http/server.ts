@@ -29,7 +29,15 @@ export async function startHttpServer(
   ];
   const log = ctx.log.child({ service: "http" });
   const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
+    const rawPath = (req.url ?? "/").split("?", 1)[0] ?? "/";
+    // iPXE percent-encodes the colons of a MAC in a URL path (/nbp/52%3A54%3A.../kernel):
+    // routes match the decoded path. No route pattern admits "/" inside a segment.
+    let path = rawPath;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      // not valid percent-encoding: match the raw path, which then fails as a 404
+    }
     const found = findRoute(routes, req.method ?? "GET", path);
     const name = found && found !== "method" ? found.route.name : "none";
     const started = process.hrtime.bigint();

@@ -153,7 +153,7 @@ test("register, boot, install: the whole installer conversation over real HTTP",
   assert.equal((w.body as { state: string }).state, "installed");
 
   // Installed: the script boots locally, the installer files and the private key are gone.
-  assert.match(await (await fetch(`${s.base}/boot/${MAC}.ipxe`)).text(), /^exit$/m);
+  assert.match(await (await fetch(`${s.base}/boot/${MAC}.ipxe`)).text(), /^exit 1$/m);
   assert.equal((await fetch(url)).status, 404);
   assert.equal((await fetch(`${s.base}/v1/installs/${MAC}/job`, { headers: auth })).status, 409);
 

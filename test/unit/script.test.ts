@@ -29,7 +29,7 @@ test("local boot script exits to the firmware", () => {
       .split("\n")
       .filter((l) => l && !l.startsWith("#"))
       .join(),
-    "exit",
+    "exit 1",
   );
 });
 

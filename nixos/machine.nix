@@ -1,0 +1,247 @@
+# One bare server, from its MAC to its real NixOS configuration: a NixOps4 component
+# (class nixops4Component), exported by the flake as `modules.nixops4Component.machine`.
+#
+# Its members, in the order NixOps4 resolves them:
+#   installation_host_key   ssh_keypair: a temporary SSH host key for the installer;
+#   installation_pxe_nbp    pxe_nbp: registers the per-machine installer with Landscaper;
+#   ssh_host_public_key     waits for the install, checks the installation key, rekeys;
+#   nixos                   nixops4-nixos: copies and switches to the real configuration,
+#                           trusting the host key ssh_host_public_key produced.
+# The stateful members keep their state in `stateResource` (a state_file resource of the
+# deployment); without one, the component adds its own `state_file` member.
+#
+# The deployer logs in with a private key file read at run time, or with the ssh-agent:
+# no private key ever passes through the Nix store.
+#
+# Applied to the flake's parts: `{ landscaperLib, provider, nixops4, nixops4-nixos,
+# nixpkgs }`.
+{
+  landscaperLib,
+  provider,
+  nixops4,
+  nixops4-nixos,
+  nixpkgs,
+}:
+{
+  config,
+  lib,
+  name,
+  members,
+  providers,
+  ...
+}:
+let
+  inherit (lib) mkOption types;
+
+  defaultNixpkgs = nixpkgs;
+
+  privateKeyFile =
+    let
+      file = config.deployer.privateKeyFile;
+    in
+    if file != null && lib.hasPrefix builtins.storeDir file then
+      throw "landscaper machine ${name}: deployer.privateKeyFile ${file} is in the Nix store, where anyone can read it"
+    else
+      file;
+
+  machineModules = landscaperLib.machineModules {
+    inherit (config) system hostName stateVersion;
+    diskoConfig = config.disko;
+    authorizedKeys = config.deployer.publicKeys;
+  };
+
+  base = config.nixpkgs.lib.nixosSystem { modules = machineModules; };
+
+  nbp = landscaperLib.mkInstaller {
+    inherit (config) nixpkgs;
+    inherit base;
+    authorizedKeys = config.deployer.publicKeys;
+    modules = config.installer.modules;
+  };
+
+  hostKeyPath = "/etc/ssh/ssh_host_ed25519_key";
+
+  state = if config.stateResource != null then config.stateResource else members.state_file;
+
+  # The four members of the design, in a module of their own so that `config.members`
+  # above can add the state file beside them.
+  fourMembers = {
+    providers.landscaper = provider;
+    providers.local = nixops4.modules.nixops4Provider.local;
+
+    members.installation_host_key = {
+      type = providers.landscaper.ssh_keypair;
+      inherit state;
+      inputs = {
+        keyType = "ed25519";
+        comment = "landscaper-installation@${config.hostName}";
+      };
+    };
+
+    members.installation_pxe_nbp = {
+      type = providers.landscaper.pxe_nbp;
+      inherit state;
+      inputs = {
+        inherit (config) mac socket;
+        inherit (nbp)
+          kernel
+          initrd
+          cmdline
+          job
+          ;
+        installationHostKey = {
+          inherit (members.installation_host_key.outputs) publicKey privateKey;
+        };
+      };
+    };
+
+    members.ssh_host_public_key = {
+      type = providers.landscaper.ssh_host_public_key;
+      inherit state;
+      inputs = {
+        inherit (config) host mac socket;
+        inherit privateKeyFile hostKeyPath;
+        user = "root";
+        # Taken from the registration (not the key pair) so that this waits for
+        # Landscaper to know the machine before asking it to wait for the install.
+        expectedHostPublicKey = members.installation_pxe_nbp.outputs.installationHostPublicKey;
+        # NixOS's sshd unit kills only its main process on restart (KillMode=process),
+        # so the provider's own session survives; not every release has a reload.
+        reloadCommand = "systemctl restart sshd.service";
+        timeout = config.installTimeout;
+      };
+    };
+
+    members.nixos = {
+      type = providers.local.exec;
+      imports = [ nixops4-nixos.modules.nixops4Component.nixos ];
+      inherit (config) nixpkgs;
+      nixos.module = {
+        imports = machineModules ++ [ config.nixos.module ];
+      };
+      ssh = {
+        inherit (config) host;
+        user = "root";
+        hostPublicKey = members.ssh_host_public_key.outputs.hostPublicKey;
+        # nixops4-nixos splits these on spaces into ssh arguments.
+        opts = lib.optionalString (privateKeyFile != null) "-i ${privateKeyFile} -o IdentitiesOnly=yes";
+      };
+    };
+  };
+in
+{
+  _class = "nixops4Component";
+
+  options = {
+    mac = mkOption {
+      type = types.str;
+      example = "52:54:00:12:34:56";
+      description = "MAC address the machine network-boots with.";
+    };
+    host = mkOption {
+      type = types.str;
+      example = "192.168.10.21";
+      description = ''
+        Address (or DNS name) at which the installed machine is reachable over SSH
+        (port 22), for example the address the site's DHCP server reserves for `mac`.
+      '';
+    };
+    hostName = mkOption {
+      type = types.str;
+      default = name;
+      defaultText = lib.literalMD "the member's name";
+      description = "The machine's host name.";
+    };
+    disko = mkOption {
+      type = types.deferredModule;
+      example = lib.literalExpression "import ./disko/single-disk.nix { device = \"/dev/sda\"; }";
+      description = ''
+        The machine's disko configuration (a NixOS module setting `disko.devices`). The
+        installer runs its disko script, which destroys and repartitions those disks
+        without asking. An EF02 partition makes GRUB install for BIOS as well as UEFI.
+      '';
+    };
+    nixos.module = mkOption {
+      type = types.deferredModule;
+      default = { };
+      description = ''
+        The machine's real NixOS configuration, deployed by nixops4-nixos once the
+        install is done. The disko layout, nixos/base.nix (bootloader, sshd, deployer key)
+        and the host name are added to it.
+      '';
+    };
+    nixpkgs = mkOption {
+      type = types.raw;
+      default = defaultNixpkgs;
+      defaultText = lib.literalMD "the Landscaper flake's `nixpkgs` input";
+      description = "The nixpkgs flake used for the base system, the installer and the real configuration.";
+    };
+    system = mkOption {
+      type = types.str;
+      default = "x86_64-linux";
+      description = "The machine's platform.";
+    };
+    stateVersion = mkOption {
+      type = types.str;
+      example = "25.11";
+      description = "`system.stateVersion` of the machine: the release it was first installed with. Never change it.";
+    };
+    deployer = {
+      publicKeys = mkOption {
+        type = types.listOf types.str;
+        description = "Public keys allowed to log in as root (to the installer and the installed machine).";
+      };
+      privateKeyFile = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/root/.ssh/id_ed25519";
+        description = ''
+          Path of the deployer's private key, read at run time by the provider and by
+          ssh. A string, not a Nix path, so that it is never copied into the store. When
+          null, the ssh-agent at `SSH_AUTH_SOCK` is used.
+        '';
+      };
+    };
+    socket = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      description = "Landscaper's control socket, when not `/run/landscaper/control.sock`.";
+    };
+    installTimeout = mkOption {
+      type = types.ints.positive;
+      default = 7200;
+      description = "Seconds to wait for the install to complete and for SSH to come up.";
+    };
+    installer.modules = mkOption {
+      type = types.listOf types.deferredModule;
+      default = [ ];
+      description = "Extra NixOS modules for this machine's netboot installer (drivers, console, ...).";
+    };
+    stateResource = mkOption {
+      type = types.nullOr types.raw;
+      default = null;
+      example = lib.literalExpression "members.state";
+      description = ''
+        A `state_file` resource of the deployment (a `members.<name>` reference) that
+        keeps this machine's resource state, including the installation key pair. When
+        null, the component gets its own `state_file` member writing `stateFile`.
+      '';
+    };
+    stateFile = mkOption {
+      type = types.str;
+      default = "landscaper-${name}.state.json";
+      description = "File (relative to where `nixops4` runs) of the component's own state, when `stateResource` is null.";
+    };
+  };
+
+  # optionalAttrs, not mkIf: `members` is a lazy attribute set, where an mkIf-false
+  # member would still be listed.
+  config.members = lib.optionalAttrs (config.stateResource == null) {
+    state_file = {
+      type = providers.local.state_file;
+      inputs.name = config.stateFile;
+    };
+  };
+
+  imports = [ fourMembers ];
+}

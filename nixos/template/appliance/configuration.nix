@@ -1,0 +1,51 @@
+# The Landscaper appliance host. Adjust the interface, its address and the bootloader to
+# the machine, then install it from landscaper.iso:
+#   nixos-install --flake /mnt/root/fediversity-network#landscaper
+{ lib, pkgs, ... }:
+let
+  # The interface on the LAN where the servers to install network-boot.
+  lan = "enp1s0";
+in
+{
+  # Written by `nixos-generate-config --root /mnt` (copy it next to this file).
+  imports = lib.optional (builtins.pathExists ./hardware-configuration.nix) ./hardware-configuration.nix;
+
+  networking.hostName = "landscaper";
+  # hardware-configuration.nix sets this too; here so that the flake evaluates without it.
+  nixpkgs.hostPlatform = lib.mkDefault "x86_64-linux";
+
+  # UEFI; for BIOS use boot.loader.grub.device = "/dev/sda" instead.
+  boot.loader.systemd-boot.enable = true;
+  boot.loader.efi.canTouchEfiVariables = true;
+
+  # A static address on the LAN: Landscaper puts it in its replies and boot URLs.
+  networking.interfaces.${lan}.ipv4.addresses = [
+    {
+      address = "192.168.10.2";
+      prefixLength = 24;
+    }
+  ];
+
+  services.landscaper = {
+    enable = true;
+    interface = lan;
+    openFirewall = true;
+    # settings follow DESIGN.md's config keys; `address` defaults to the interface's.
+    settings = { };
+  };
+
+  services.openssh.enable = true;
+  # The same keys as the servers: deployer.pub, one per line.
+  users.users.root.openssh.authorizedKeys.keys = lib.optionals (builtins.pathExists ../deployer.pub) (
+    builtins.filter (line: line != "") (lib.splitString "\n" (builtins.readFile ../deployer.pub))
+  );
+
+  nix.settings.experimental-features = [
+    "nix-command"
+    "flakes"
+  ];
+  environment.systemPackages = [ pkgs.git ];
+
+  # The release this host was first installed with; never change it afterwards.
+  system.stateVersion = "26.05";
+}

@@ -1,0 +1,31 @@
+# The servers to install: add one entry per server, then `nixops4 apply` and power it on.
+# README.md walks through it.
+{ lib, ... }:
+{
+  # deployer.pub: public keys, one per line, that may log in as root to the installers and
+  # the servers; among them the public half of privateKeyFile (see README.md).
+  landscaper.deployer = {
+    publicKeys = lib.optionals (builtins.pathExists ./deployer.pub) (
+      builtins.filter (line: line != "") (lib.splitString "\n" (builtins.readFile ./deployer.pub))
+    );
+    privateKeyFile = "/root/.ssh/id_ed25519";
+  };
+
+  # The NixOS release new servers are first installed with. Never change it for a
+  # server that is already installed.
+  landscaper.stateVersion = "26.05";
+
+  landscaper.machines = {
+    # web1 = {
+    #   mac = "52:54:00:12:34:56";
+    #   host = "192.168.10.21";
+    #   disko = import ./disko/single-disk.nix { device = "/dev/sda"; };
+    #   nixos.module =
+    #     { pkgs, ... }:
+    #     {
+    #       services.nginx.enable = true;
+    #       networking.firewall.allowedTCPPorts = [ 80 ];
+    #     };
+    # };
+  };
+}

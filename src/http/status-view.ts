@@ -1,0 +1,146 @@
+/**
+ * What the status page may show of a machine: a whitelist of fields, boot steps as text,
+ * and the failure log's tail with anything secret-looking cut out. Pure functions.
+ */
+
+/** The registry's public view, as far as the page reads it. */
+export interface ViewLike {
+  mac: string;
+  hostname: string | null;
+  state: string;
+  generation: number;
+  phase: string | null;
+  progress: number | null;
+  failure: { message: string; log: string | null } | null;
+  registeredAt: string;
+  updatedAt: string;
+  events: readonly EventLike[];
+}
+
+export interface EventLike {
+  at: string;
+  type: string;
+  generation: number;
+  state: string;
+  [detail: string]: unknown;
+}
+
+export interface PublicStep {
+  at: string;
+  type: string;
+  text: string;
+}
+
+export interface PublicMachine {
+  mac: string;
+  hostname: string | null;
+  state: string;
+  generation: number;
+  phase: string | null;
+  progress: number | null;
+  failure: { message: string; logTail: string | null } | null;
+  registeredAt: string;
+  updatedAt: string;
+  steps: PublicStep[];
+}
+
+export const LOG_TAIL_LINES = 60;
+export const LOG_TAIL_BYTES = 8192;
+
+/**
+ * An installer log may echo /proc/cmdline (the token), an Authorization header, or the
+ * job (the installation host's private key): none of that reaches an unauthenticated page.
+ */
+export function scrubSecrets(text: string): string {
+  return text
+    .replace(
+      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+      "[private key hidden]",
+    )
+    .replace(/(landscaper\.token=)\S+/gi, "$1[hidden]")
+    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, "$1[hidden]")
+    .replace(/(\btoken["']?\s*[:=]\s*["']?)[A-Za-z0-9._~+/=-]{8,}/gi, "$1[hidden]");
+}
+
+export function logTail(log: string | null): string | null {
+  if (log === null || log === "") return null;
+  let tail = log.split("\n").slice(-LOG_TAIL_LINES).join("\n");
+  if (tail.length > LOG_TAIL_BYTES) tail = "…" + tail.slice(-LOG_TAIL_BYTES);
+  return scrubSecrets(tail);
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** One line of human text per boot step. */
+export function stepText(e: EventLike): string {
+  switch (e.type) {
+    case "dhcp": {
+      const arch = num(e.arch);
+      const file = str(e.file);
+      return `DHCP answer to ${str(e.clientKind) ?? "client"}${arch !== null ? ` (arch ${arch})` : ""}${file ? `: ${file}` : ""}${num(e.port) !== null ? ` on port ${num(e.port)}` : ""}`;
+    }
+    case "tftp": {
+      const bytes = num(e.bytes);
+      const ms = num(e.ms);
+      return `TFTP ${str(e.file) ?? "?"} ${str(e.outcome) ?? ""}${bytes !== null ? `, ${size(bytes)}` : ""}${ms !== null ? ` in ${Math.round(ms)} ms` : ""}`;
+    }
+    case "script":
+      return "iPXE script served";
+    case "kernel":
+      return "kernel fetched";
+    case "initrd":
+      return "initrd fetched";
+    case "job":
+      return "installer fetched its job";
+    case "progress": {
+      const p = num(e.progress);
+      const msg = str(e.message);
+      return `${str(e.phase) ?? "progress"}${p !== null ? ` ${p}%` : ""}${msg ? `: ${scrubSecrets(msg)}` : ""}`;
+    }
+    case "complete":
+      return "installed";
+    case "failed":
+      return `failed: ${scrubSecrets(str(e.message) ?? "")}`;
+    case "state":
+      return `now ${e.state}`;
+    case "registered":
+      return "registered";
+    case "updated":
+      return "registration updated";
+    case "rearmed":
+      return "re-armed (new generation)";
+    case "hook":
+      return `hook ${str(e.outcome) ?? str(e.message) ?? "ran"}`;
+    default:
+      return e.type;
+  }
+}
+
+/** The page's view of one machine: this generation's steps only, secrets never. */
+export function publicMachine(m: ViewLike): PublicMachine {
+  return {
+    mac: m.mac,
+    hostname: m.hostname,
+    state: m.state,
+    generation: m.generation,
+    phase: m.phase,
+    progress: m.progress,
+    failure: m.failure
+      ? { message: scrubSecrets(m.failure.message), logTail: logTail(m.failure.log) }
+      : null,
+    registeredAt: m.registeredAt,
+    updatedAt: m.updatedAt,
+    steps: m.events
+      .filter((e) => e.generation === m.generation)
+      // "complete" and "failed" already say it; their state event would repeat it
+      .filter((e) => !(e.type === "state" && (e.state === "installed" || e.state === "failed")))
+      .map((e) => ({ at: e.at, type: e.type, text: stepText(e) })),
+  };
+}

@@ -1,0 +1,291 @@
+import type { Socket } from "node:dgram";
+import { close as closeFd } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { BlockSource } from "./blocks.js";
+import { ErrorCode, encodeError, encodeOack, parsePacket, Opcode } from "./codec.js";
+import type { Negotiated } from "./options.js";
+
+export type TransferOutcome = "complete" | "aborted" | "timeout" | "error";
+
+export interface TransferResult {
+  readonly outcome: TransferOutcome;
+  /** File bytes the client acknowledged. */
+  readonly bytes: number;
+  readonly ms: number;
+  readonly retransmits: number;
+  readonly reason: string | null;
+}
+
+export interface RetryPolicy {
+  /** Retransmissions of one window before the client is declared gone. */
+  readonly maxRetries: number;
+  /** First timeout before any round trip was measured (and the cap when none negotiated). */
+  readonly initialRtoMs: number;
+  readonly minRtoMs: number;
+  readonly maxRtoMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetries: 6,
+  initialRtoMs: 1000,
+  minRtoMs: 100,
+  maxRtoMs: 5000,
+};
+
+export interface TransferInit {
+  /**
+   * This transfer's own socket (its TID), bound and connected to the client: sends skip the
+   * per-datagram address handling, and only the client's datagrams arrive on it.
+   */
+  readonly socket: Socket;
+  /** Unconnected, on the same port: what strangers send to our TID lands here (error 5). */
+  readonly strangers: Socket;
+  readonly fd: number;
+  readonly size: number;
+  readonly negotiated: Negotiated;
+  readonly retry: RetryPolicy;
+  /** A datagram on this TID that does not parse. */
+  readonly onMalformed: (reason: string) => void;
+  readonly onDone: (result: TransferResult) => void;
+}
+
+/**
+ * One read transfer's state machine (RFC 1350 + 2347 OACK + 7440 windows). Blocks are
+ * numbered absolutely (1..total) internally; only the wire carries them modulo 65536.
+ */
+export class Transfer {
+  private readonly socket: Socket;
+  private readonly blocks: BlockSource;
+  private readonly window: number;
+  private readonly started = performance.now();
+  /** Waiting for ACK 0 of our OACK. */
+  private awaitingOackAck: boolean;
+  /** Highest block the client acknowledged. */
+  private acked = 0;
+  /** Next block to send. */
+  private next = 1;
+  /** Highest block ever sent: after a rewind `next` is lower, yet the client may ACK up to here. */
+  private sentMax = 0;
+  private retries = 0;
+  private retransmits = 0;
+  private srtt = -1;
+  private rto: number;
+  private readonly rtoCap: number;
+  private sentAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private armedMs = 0;
+  private progressCount = 0;
+  private fastResentAt = -1;
+  private finished = false;
+
+  constructor(private readonly init: TransferInit) {
+    this.socket = init.socket;
+    this.window = init.negotiated.windowsize;
+    this.rtoCap = init.negotiated.timeoutMs ?? init.retry.initialRtoMs;
+    this.rto = this.rtoCap;
+    this.awaitingOackAck = init.negotiated.oack.length > 0;
+    this.blocks = new BlockSource(
+      init.fd,
+      init.size,
+      init.negotiated.blksize,
+      this.window,
+      () => this.pump(),
+      (err) => this.end("error", err.message, ErrorCode.NOT_DEFINED),
+    );
+    this.socket.on("message", (msg) => this.onMessage(msg));
+    init.strangers.on("message", (_msg, rinfo) => {
+      // RFC 1350: a stranger on our TID gets error 5; the transfer carries on.
+      init.strangers.send(
+        encodeError(ErrorCode.UNKNOWN_TID, "unknown transfer ID"),
+        rinfo.port,
+        rinfo.address,
+      );
+    });
+    init.strangers.on("error", () => undefined);
+    // A failed send (ENOBUFS, EPERM from a firewall, an ICMP error) is a lost packet: the
+    // retransmission timer deals with it, and gives up if it keeps happening.
+    this.socket.on("error", () => undefined);
+  }
+
+  start(): void {
+    if (this.awaitingOackAck) {
+      this.blocks.want(1, this.window);
+      this.sendOack();
+    } else {
+      this.pump();
+    }
+    this.arm();
+  }
+
+  /** Ends the transfer now (server shutting down): tells the client, frees everything. */
+  abort(reason: string): void {
+    this.end("aborted", reason, ErrorCode.NOT_DEFINED);
+  }
+
+  private sendOack(): void {
+    this.sentAt = performance.now();
+    this.socket.send(encodeOack(this.init.negotiated.oack));
+  }
+
+  /** Sends every block of the window not sent yet; stops early if a page is still loading. */
+  private pump(): void {
+    if (this.finished || this.awaitingOackAck) return;
+    const total = this.blocks.totalBlocks;
+    const limit = Math.min(this.acked + this.window, total);
+    this.blocks.want(this.acked + 1, limit);
+    if (this.next <= limit) this.sentAt = performance.now();
+    while (this.next <= limit) {
+      const packet = this.blocks.packet(this.next);
+      if (packet === null) return; // the page's load calls pump again
+      this.socket.send(packet);
+      if (this.next > this.sentMax) this.sentMax = this.next;
+      this.next++;
+    }
+  }
+
+  private onMessage(msg: Buffer): void {
+    if (this.finished) return;
+    // The hot path: a well-formed ACK, without building a packet object.
+    if (msg.length === 4 && msg[0] === 0 && msg[1] === Opcode.ACK) {
+      this.onAck((msg[2]! << 8) | msg[3]!);
+      return;
+    }
+    const parsed = parsePacket(msg);
+    if (!parsed.ok) {
+      this.init.onMalformed(parsed.reason);
+      return;
+    }
+    const p = parsed.packet;
+    if (p.op === "error") {
+      // EDK2 probes the size with tsize, then aborts with an error: free everything now.
+      this.end("aborted", `client error ${p.code}: ${p.message}`, null);
+    } else {
+      this.socket.send(
+        encodeError(ErrorCode.ILLEGAL_OPERATION, `unexpected ${p.op} during a read transfer`),
+      );
+    }
+  }
+
+  private onAck(wire: number): void {
+    if (this.awaitingOackAck) {
+      if (wire !== 0) return;
+      this.awaitingOackAck = false;
+      this.progressed();
+      this.pump();
+      return;
+    }
+    // Map the 16-bit number onto [acked, sentMax]; anything else is stale.
+    const delta = (wire - this.acked) & 0xffff;
+    const block = this.acked + delta;
+    if (delta === 0) {
+      this.onRepeatedAck();
+      return;
+    }
+    if (block > this.sentMax) return;
+    this.acked = block;
+    this.progressed();
+    if (block === this.blocks.totalBlocks) {
+      this.end("complete", null, null);
+      return;
+    }
+    // RFC 7440: the next window starts right after the acknowledged block. An ACK inside
+    // the window means the blocks after it were lost; one beyond `next` (we rewound after
+    // a timeout, but the earlier copies arrived after all) skips what the client has.
+    this.next = block + 1;
+    this.pump();
+  }
+
+  /**
+   * The client acknowledged again the block it acknowledged last. In lock-step that is a
+   * duplicate to ignore (answering it is the Sorcerer's Apprentice bug). With a window out,
+   * it is an RFC 7440 receiver saying the block after it was lost: resend the window from
+   * there, once per acknowledged block, instead of waiting for the timer.
+   */
+  private onRepeatedAck(): void {
+    if (this.window === 1 || this.sentMax <= this.acked || this.fastResentAt === this.acked) {
+      return;
+    }
+    this.fastResentAt = this.acked;
+    this.retransmits++;
+    this.next = this.acked + 1;
+    this.pump();
+  }
+
+  /** The client moved: reset the retry count, learn the round trip (Karn: not after a resend). */
+  private progressed(): void {
+    this.progressCount++;
+    if (this.retries === 0) {
+      const sample = performance.now() - this.sentAt;
+      this.srtt = this.srtt < 0 ? sample : this.srtt * 0.875 + sample * 0.125;
+      this.rto = Math.min(this.rtoCap, Math.max(this.init.retry.minRtoMs, 4 * this.srtt));
+    }
+    this.retries = 0;
+    // refresh() restarts the same timer cheaply; a new one only when the timeout changed.
+    if (this.timer && Math.abs(this.armedMs - this.rto) < 1) this.timer.refresh();
+    else this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.armedMs = Math.min(this.rto * 2 ** this.retries, this.init.retry.maxRtoMs);
+    this.timer = setTimeout(() => this.onTimeout(), this.armedMs);
+  }
+
+  private onTimeout(): void {
+    // Timers run before the poll phase: after a busy loop iteration the client's ACK may
+    // already be waiting in the socket. Look again after poll (setImmediate) so a slow
+    // loop does not turn into a spurious resend of the whole window.
+    const marker = this.progressCount;
+    setImmediate(() => {
+      if (!this.finished && this.progressCount === marker) this.expired();
+    });
+  }
+
+  private expired(): void {
+    if (this.retries >= this.init.retry.maxRetries) {
+      this.end("timeout", `no answer after ${this.retries} retransmissions`, null);
+      return;
+    }
+    this.retries++;
+    this.retransmits++;
+    this.arm();
+    if (this.awaitingOackAck) {
+      this.sendOack();
+    } else {
+      // Go back to the last acknowledged block and resend the whole window.
+      this.next = this.acked + 1;
+      this.pump();
+    }
+  }
+
+  private end(outcome: TransferOutcome, reason: string | null, errorCode: number | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const { socket, strangers } = this.init;
+    const finish = () => {
+      for (const s of [socket, strangers]) {
+        try {
+          s.close();
+        } catch {
+          // already closed
+        }
+      }
+    };
+    if (errorCode !== null && reason !== null) {
+      socket.send(encodeError(errorCode, reason), finish);
+    } else {
+      finish();
+    }
+    const fd = this.init.fd;
+    this.blocks.close(() => closeFd(fd, () => undefined));
+    this.init.onDone({
+      outcome,
+      bytes: Math.min(this.init.size, this.acked * this.init.negotiated.blksize),
+      ms: performance.now() - this.started,
+      retransmits: this.retransmits,
+      reason,
+    });
+  }
+}

@@ -1,0 +1,221 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
+import { LineWatcher } from "../support/lines.js";
+import type { Finding } from "../../src/doctor/checks.js";
+import { startServe, cleanup } from "../helpers/appliance.js";
+
+const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+function doctor(
+  ns: string,
+  args: string[],
+  asUser: string[] = [],
+): { status: number | null; findings: Finding[]; stderr: string } {
+  const r = spawnSync(
+    "ip",
+    ["netns", "exec", ns, ...asUser, process.execPath, CLI, "doctor", "--json", ...args],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  let findings: Finding[] = [];
+  try {
+    findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+  } catch {
+    assert.fail(`doctor printed no JSON (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+  return { status: r.status, findings, stderr: r.stderr };
+}
+
+function find(findings: Finding[], check: RegExp): Finding {
+  const f = findings.find((x) => check.test(x.check));
+  assert.ok(f, `no finding ${check}; have:\n${JSON.stringify(findings, null, 2)}`);
+  return f;
+}
+
+function dnsmasq(net: NetnsPair, ns: string, dir: string, args: string[]) {
+  const p = net.spawn(ns, [
+    "dnsmasq",
+    "--no-daemon",
+    "--conf-file=/dev/null",
+    "--port=0",
+    "--no-resolv",
+    "--no-hosts",
+    "-u",
+    "root",
+    "--pid-file=",
+    `--dhcp-leasefile=${join(dir, `leases-${ns}`)}`,
+    "--log-dhcp",
+    ...args,
+  ]);
+  return { proc: p, err: new LineWatcher(p.stderr!) };
+}
+
+test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP ports", async (t) => {
+  const net = createNetnsPair("dr");
+  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
+  t.after(() => {
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const other = dnsmasq(net, net.b, dir, [
+    `--interface=${net.ifB}`,
+    "--bind-interfaces",
+    `--dhcp-range=${net.addrB.replace(/\.\d+$/, ".0")},proxy`,
+    "--pxe-service=x86PC,Other BIOS,pxelinux",
+    "--pxe-service=X86-64_EFI,Other EFI,grubx64.efi",
+  ]);
+  await other.err.waitFor((l) => /DHCP, proxy on subnet/.test(l), 10_000, "dnsmasq proxy up");
+  const tftp = dnsmasq(net, net.a, dir, ["--enable-tftp", `--tftp-root=${dir}`]);
+  await tftp.err.waitFor((l) => /TFTP root/.test(l), 10_000, "dnsmasq tftp up");
+  const http = net.spawn(net.a, [
+    process.execPath,
+    "-e",
+    "require('http').createServer().listen(8080, () => console.log('listening'))",
+  ]);
+  await new LineWatcher(http.stdout!).waitFor((l) => l === "listening", 10_000, "http holder");
+
+  const r = doctor(net.a, [
+    "--address",
+    net.addrA,
+    "--http-port",
+    "8080",
+    "--state-dir",
+    join(dir, "state"),
+    "--socket",
+    join(dir, "run", "control.sock"),
+    "--probe-seconds",
+    "2",
+  ]);
+  assert.equal(r.status, 1, "a blocker makes a non-zero exit");
+  assert.equal(find(r.findings, /^address$/).level, "ok");
+  assert.equal(find(r.findings, /^UDP 67 /).level, "ok");
+  assert.equal(find(r.findings, /^UDP 4011 /).level, "ok");
+  const t69 = find(r.findings, /^UDP 69 /);
+  assert.equal(t69.level, "blocker");
+  assert.match(t69.message, new RegExp(`in use by pid ${tftp.proc.pid} \\(dnsmasq `));
+  assert.match(t69.fix ?? "", /--tftp-port/);
+  const h = find(r.findings, /^TCP 8080 /);
+  assert.equal(h.level, "blocker");
+  assert.match(h.message, new RegExp(`pid ${http.pid} \\(.*node`));
+  assert.equal(find(r.findings, /^iPXE undionly.kpxe/).level, "ok");
+  assert.equal(find(r.findings, /^state directory/).level, "ok");
+  const pxe = find(r.findings, new RegExp(`^other servers: ${net.addrB.replace(/\./g, "\\.")}$`));
+  assert.equal(pxe.level, "warn");
+  assert.match(pxe.message, /\(proxyDHCP\)/);
+  assert.match(pxe.message, /BIOS: PXE menu "Other BIOS"/);
+  assert.match(pxe.message, /EFI: PXE options, no file/);
+  assert.equal(find(r.findings, /^DHCP server$/).level, "warn", "no address-handing DHCP server");
+  // dnsmasq saw our made-up client's DISCOVER, with the PXE vendor class
+  await other.err.waitFor(
+    (l) => /vendor class: PXEClient:Arch:00000/.test(l),
+    5_000,
+    "the DISCOVER in dnsmasq's log",
+  );
+});
+
+test("doctor: a DHCP server with a boot file is listed with its file", async (t) => {
+  const net = createNetnsPair("dr");
+  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
+  t.after(() => {
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const prefix = net.addrB.replace(/\.\d+$/, "");
+  const other = dnsmasq(net, net.b, dir, [
+    `--interface=${net.ifB}`,
+    "--bind-interfaces",
+    `--dhcp-range=${prefix}.50,${prefix}.60,255.255.255.0`,
+    "--dhcp-boot=pxelinux.0",
+    "--no-ping", // else it pings each address for seconds before offering it
+  ]);
+  await other.err.waitFor((l) => /DHCP, IP range/.test(l), 10_000, "dnsmasq up");
+  const r = doctor(net.a, [
+    "--address",
+    net.addrA,
+    "--http-port",
+    "8080",
+    "--state-dir",
+    join(dir, "state"),
+    "--socket",
+    join(dir, "control.sock"),
+    "--probe-seconds",
+    "2",
+  ]);
+  assert.equal(r.status, 0, JSON.stringify(r.findings, null, 2));
+  const pxe = find(r.findings, /^other servers: /);
+  assert.equal(pxe.level, "warn");
+  assert.match(pxe.message, /DHCP server with PXE options/);
+  assert.match(pxe.message, /BIOS: pxelinux\.0/);
+  assert.ok(!r.findings.some((f) => f.check === "DHCP server"), "a DHCP server was found");
+});
+
+test("doctor: without privilege, and with an address not on this host", (t) => {
+  const net = createNetnsPair("dr");
+  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
+  t.after(() => {
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  chmodSync(dir, 0o755);
+  const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"];
+  const r = doctor(
+    net.a,
+    ["--address", "192.0.2.77", "--state-dir", join(dir, "state"), "--socket", join(dir, "c.sock")],
+    nobody,
+  );
+  assert.equal(r.status, 1);
+  const addr = find(r.findings, /^address$/);
+  assert.equal(addr.level, "blocker");
+  assert.match(addr.message, new RegExp(`192\\.0\\.2\\.77 is not on any interface.*${net.addrA}`));
+  for (const re of [/^UDP 67 /, /^UDP 69 /, /^TCP 80 /]) {
+    const f = find(r.findings, re);
+    assert.equal(f.level, "blocker");
+    assert.match(f.message, /permission denied.*CAP_NET_BIND_SERVICE or root/);
+    assert.match(f.fix ?? "", /AmbientCapabilities=CAP_NET_BIND_SERVICE/);
+  }
+  assert.equal(find(r.findings, /^state directory/).level, "blocker");
+  const probe = find(r.findings, /^other PXE servers$/);
+  assert.equal(probe.level, "warn");
+  assert.match(probe.fix ?? "", /as root/);
+});
+
+test("doctor next to a running serve: its ports and socket are warnings naming its pid", async (t) => {
+  const s = await startServe();
+  t.after(() => cleanup(s));
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      "doctor",
+      "--json",
+      "--no-probe",
+      "--no-dhcp",
+      "--no-tftp",
+      "--address",
+      "127.0.0.1",
+      "--http-port",
+      String(s.httpPort),
+      "--socket",
+      s.socket,
+      "--state-dir",
+      s.stateDir,
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+  assert.equal(r.status, 0, JSON.stringify(findings, null, 2));
+  const http = find(findings, new RegExp(`^TCP ${s.httpPort} `));
+  assert.equal(http.level, "warn");
+  assert.match(http.message, new RegExp(`in use by pid ${s.proc.pid} `));
+  assert.match(http.fix ?? "", /running Landscaper/);
+  const sock = find(findings, /^control socket$/);
+  assert.equal(sock.level, "warn");
+  assert.match(sock.message, new RegExp(`already answers on .*\\(pid ${s.proc.pid}\\)`));
+  assert.equal(find(findings, /^address$/).level, "warn", "loopback");
+  assert.equal(find(findings, /^state directory$/).level, "ok");
+});

@@ -1,0 +1,104 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { defaultConfig } from "../../src/config/config.js";
+import { parseMac, type Mac } from "../../src/core/mac.js";
+import { createMetrics } from "../../src/core/metrics.js";
+import { startHttpServer } from "../../src/http/server.js";
+import { statusPageRoutes, type MachineFeed } from "../../src/http/status-page.js";
+import { Registry } from "../../src/registry/registry.js";
+
+test("/events: bounded streams, heartbeats, one shared subscription released on disconnect", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "lst-ops-"));
+  const log = pino({ level: "silent" });
+  const metrics = createMetrics();
+  const registry = new Registry({
+    stateDir: dir,
+    afterInstall: "local-boot",
+    answerUnknown: false,
+    onInstalled: null,
+    log,
+    metrics,
+  });
+  await registry.load();
+  let subscribers = 0;
+  const feed: MachineFeed = {
+    list: () => registry.list(),
+    get: (mac) => registry.get(mac),
+    subscribe: (fn) => {
+      subscribers++;
+      const off = registry.subscribe(fn);
+      return () => {
+        subscribers--;
+        off();
+      };
+    },
+  };
+  const config = defaultConfig();
+  config.address = "127.0.0.1";
+  config.http = { listen: "127.0.0.1", port: 0 };
+  const http = await startHttpServer(
+    { config, oracle: registry, log, metrics },
+    registry,
+    statusPageRoutes(feed, { maxStreams: 2, heartbeatMs: 100, metrics }),
+  );
+  t.after(async () => {
+    await http.close();
+    await registry.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const url = `${http.baseUrl}/events`;
+  const open = async () => {
+    const ac = new AbortController();
+    const res = await fetch(url, { signal: ac.signal });
+    return { ac, res };
+  };
+  const a = await open();
+  const b = await open();
+  assert.equal(a.res.status, 200);
+  assert.equal(a.res.headers.get("content-type"), "text/event-stream; charset=utf-8");
+  assert.equal(b.res.status, 200);
+  const c = await open();
+  assert.equal(c.res.status, 503, "a third stream is refused");
+  assert.equal(c.res.headers.get("retry-after"), "10");
+  await c.res.text();
+  assert.equal(subscribers, 1, "one registry subscription shared by every stream");
+
+  // The first stream: snapshot, then a machine event, then heartbeats.
+  const reader = a.res.body!.getReader();
+  let text = "";
+  const readUntil = async (re: RegExp) => {
+    for (let i = 0; i < 100 && !re.test(text); i++) {
+      const chunk = (await reader.read()) as { value?: Uint8Array; done: boolean };
+      if (chunk.done || !chunk.value) break;
+      text += Buffer.from(chunk.value).toString("utf8");
+    }
+    assert.match(text, re);
+  };
+  await readUntil(/event: snapshot\ndata: \{"machines":\[\]\}\n\n/);
+  const mac = parseMac("52:54:00:0d:00:01") as Mac;
+  await registry.upsert(mac, {
+    kernel: "/k",
+    initrd: "/i",
+    cmdline: "",
+    hostname: "h1",
+    job: null,
+    installationHostKey: null,
+  });
+  await readUntil(
+    /event: machine\ndata: \{"mac":"52:54:00:0d:00:01","machine":\{[^\n]*"hostname":"h1"/,
+  );
+  await readUntil(/\n: ping\n\n/);
+
+  // Disconnecting releases the subscriber and the slot.
+  a.ac.abort();
+  b.ac.abort();
+  for (let i = 0; i < 100 && subscribers > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(subscribers, 0);
+  const d = await open();
+  assert.equal(d.res.status, 200);
+  d.ac.abort();
+});

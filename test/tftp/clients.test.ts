@@ -1,0 +1,153 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { startTftpServer, type TftpServer } from "../../src/tftp/server.js";
+import { sha256 } from "./client.js";
+import { testContext } from "./context.js";
+import { makeTree, run, type Tree } from "./fixtures.js";
+
+// Real peers against the server on loopback: curl, atftp, tftp-hpa.
+let tree: Tree;
+let server: TftpServer;
+let out: string;
+
+before(async () => {
+  tree = await makeTree();
+  out = path.join(tree.base, "out");
+  server = await startTftpServer(testContext({}, tree.root), { host: "127.0.0.1" });
+});
+
+after(async () => {
+  await server?.close();
+  await tree?.cleanup();
+});
+
+async function fetched(): Promise<string> {
+  const data = await readFile(out);
+  await rm(out, { force: true });
+  return sha256(data);
+}
+
+const url = (file: string) => `tftp://127.0.0.1:${server.port}/${file}`;
+const names = ["ipxe.efi", "empty.bin", "x512.bin", "x1468.bin", "odd.bin", "sub/inner.bin"];
+
+test("curl, default blksize and --tftp-blksize 1468: byte-identical", async () => {
+  for (const name of names) {
+    for (const extra of [[], ["--tftp-blksize", "1468"]]) {
+      const r = await run("curl", ["-sS", "-o", out, ...extra, url(name)]);
+      assert.equal(r.code, 0, `${name} ${extra.join(" ")}: ${r.stderr}`);
+      assert.equal(await fetched(), sha256(tree.files[name]!), `${name} ${extra.join(" ")}`);
+    }
+  }
+});
+
+test("atftp with blksize 1468, windowsize 16, tsize 0: byte-identical", async () => {
+  for (const name of names) {
+    const r = await run("atftp", [
+      ...["--get", "-r", name, "-l", out],
+      ...["--option", "blksize 1468", "--option", "windowsize 16", "--option", "tsize 0"],
+      ...["127.0.0.1", String(server.port)],
+    ]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.equal(await fetched(), sha256(tree.files[name]!), name);
+  }
+});
+
+test("tftp-hpa, plain RFC 1350 (512-byte blocks, no options): byte-identical", async () => {
+  for (const name of names) {
+    const r = await run("tftp", [
+      "-m",
+      "binary",
+      "127.0.0.1",
+      String(server.port),
+      "-c",
+      "get",
+      name,
+      out,
+    ]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.equal(await fetched(), sha256(tree.files[name]!), name);
+  }
+});
+
+test("a leading slash and the root's absolute path name the same file", async () => {
+  for (const name of ["/odd.bin", `${tree.root}/odd.bin`, "inside-link"]) {
+    const r = await run("curl", ["-sS", "-o", out, url(encodeURI(name).replace(/^\//, "%2F"))]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.equal(await fetched(), sha256(tree.files["odd.bin"]!), name);
+  }
+});
+
+test("40 MB at 512-byte blocks rolls the block number over (tftp-hpa)", async () => {
+  const big = path.join(tree.root, "big40.bin");
+  const data = randomBytes(40 * 1024 * 1024 + 123);
+  await writeFile(big, data);
+  try {
+    const r = await run(
+      "tftp",
+      ["-m", "binary", "127.0.0.1", String(server.port), "-c", "get", "big40.bin", out],
+      120000,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await fetched(), sha256(data));
+    // More than 65535 blocks went out: the wire numbers wrapped.
+    assert.ok(data.length / 512 > 65536);
+  } finally {
+    await rm(big, { force: true });
+  }
+});
+
+test("missing files, traversal and writes are refused with the right error (real clients)", async () => {
+  const missing = await run("tftp", [
+    "-m",
+    "binary",
+    "127.0.0.1",
+    String(server.port),
+    "-c",
+    "get",
+    "nope.efi",
+    out,
+  ]);
+  assert.match(missing.stdout + missing.stderr, /Error code 1/);
+  const escape = await run("tftp", [
+    "-m",
+    "binary",
+    "127.0.0.1",
+    String(server.port),
+    "-c",
+    "get",
+    "../secret.txt",
+    out,
+  ]);
+  assert.match(escape.stdout + escape.stderr, /Error code 2/);
+  const link = await run("tftp", [
+    "-m",
+    "binary",
+    "127.0.0.1",
+    String(server.port),
+    "-c",
+    "get",
+    "escape",
+    out,
+  ]);
+  assert.match(link.stdout + link.stderr, /Error code 2/);
+  const src = path.join(tree.base, "upload.bin");
+  await writeFile(src, "data");
+  const put = await run("tftp", [
+    "-m",
+    "binary",
+    "127.0.0.1",
+    String(server.port),
+    "-c",
+    "put",
+    src,
+    "upload.bin",
+  ]);
+  assert.match(put.stdout + put.stderr, /Error code 2/);
+  const curl = await run("curl", ["-sS", "-o", out, url("nope.efi")]);
+  assert.notEqual(curl.code, 0);
+  await rm(out, { force: true });
+  assert.ok(server.stats().refused >= 4);
+});

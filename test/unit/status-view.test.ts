@@ -1,0 +1,107 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  logTail,
+  publicMachine,
+  scrubSecrets,
+  stepText,
+  LOG_TAIL_LINES,
+} from "../../src/http/status-view.js";
+
+test("scrubSecrets hides tokens, bearer headers and private keys", () => {
+  const s = scrubSecrets(
+    "BOOT_IMAGE=/k landscaper.token=abcDEF123 x\nAuthorization: Bearer abc.def-123\n" +
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNz\n-----END OPENSSH PRIVATE KEY-----\nafter\n" +
+      '{"token": "0123456789abcdef"}',
+  );
+  assert.doesNotMatch(s, /abcDEF123|abc\.def-123|b3BlbnNz|0123456789abcdef/);
+  assert.match(s, /landscaper\.token=\[hidden\] x/);
+  assert.match(s, /\[private key hidden\]\nafter/);
+  // a truncated key (log cut mid-key) is hidden to the end
+  assert.equal(scrubSecrets("-----BEGIN RSA PRIVATE KEY-----\nMIIE"), "[private key hidden]");
+});
+
+test("logTail keeps the last lines, bounded in size", () => {
+  const log = Array.from({ length: 500 }, (_, i) => `line ${i}`).join("\n");
+  const tail = logTail(log)!;
+  assert.equal(tail.split("\n").length, LOG_TAIL_LINES);
+  assert.ok(tail.endsWith("line 499"));
+  assert.ok(logTail("x".repeat(100_000))!.length <= 8193);
+  assert.equal(logTail(null), null);
+});
+
+test("publicMachine whitelists fields and keeps this generation's steps", () => {
+  const view = {
+    mac: "52:54:00:00:00:01",
+    hostname: "a",
+    state: "installing",
+    generation: 2,
+    phase: "disko",
+    progress: 10,
+    failure: null,
+    registeredAt: "2026-01-01T00:00:00Z",
+    updatedAt: "2026-01-01T00:01:00Z",
+    cmdline: "console=ttyS0",
+    installationHostPublicKey: "ssh-ed25519 AAAA",
+    bootUrl: "http://x/boot/52:54:00:00:00:01.ipxe",
+    events: [
+      { at: "t0", type: "registered", generation: 1, state: "registered" },
+      { at: "t1", type: "rearmed", generation: 2, state: "registered" },
+      {
+        at: "t2",
+        type: "progress",
+        generation: 2,
+        state: "installing",
+        phase: "disko",
+        progress: 10,
+      },
+    ],
+  };
+  const p = publicMachine(view);
+  assert.deepEqual(Object.keys(p).sort(), [
+    "failure",
+    "generation",
+    "hostname",
+    "mac",
+    "phase",
+    "progress",
+    "registeredAt",
+    "state",
+    "steps",
+    "updatedAt",
+  ]);
+  assert.deepEqual(
+    p.steps.map((s) => s.text),
+    ["re-armed (new generation)", "disko 10%"],
+  );
+});
+
+test("stepText says what each boot step was", () => {
+  const base = { at: "t", generation: 1, state: "registered" };
+  assert.equal(
+    stepText({
+      ...base,
+      type: "dhcp",
+      clientKind: "pxe-bios",
+      arch: 0,
+      file: "undionly.kpxe",
+      port: 67,
+    }),
+    "DHCP answer to pxe-bios (arch 0): undionly.kpxe on port 67",
+  );
+  assert.equal(
+    stepText({
+      ...base,
+      type: "tftp",
+      file: "snponly.efi",
+      outcome: "complete",
+      bytes: 2048,
+      ms: 12.4,
+    }),
+    "TFTP snponly.efi complete, 2.0 KiB in 12 ms",
+  );
+  assert.equal(
+    stepText({ ...base, type: "failed", message: "x landscaper.token=s" }),
+    "failed: x landscaper.token=[hidden]",
+  );
+});
