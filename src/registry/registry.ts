@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import type { BootOracle, BootPlan, BootStep } from "../boot/plan.js";
 import type { AfterInstall } from "../config/config.js";
 import type { Logger } from "../core/log.js";
-import type { Mac } from "../core/mac.js";
+import { macForUrl, type Mac } from "../core/mac.js";
 import type { Metrics } from "../core/metrics.js";
 import { generateEd25519 } from "../core/openssh-keys.js";
 import { runHook } from "./hooks.js";
@@ -106,7 +106,7 @@ export class Registry implements BootOracle {
   }
 
   bootUrl(mac: Mac): string {
-    return `${this.baseUrl}/boot/${mac}.ipxe`;
+    return `${this.baseUrl}/boot/${macForUrl(mac)}.ipxe`;
   }
 
   private view(m: MachineRecord): MachineView {
