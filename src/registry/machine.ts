@@ -64,6 +64,8 @@ export interface MachineRecord {
   updatedAt: string;
   /** When this generation first booted; the install duration metric starts here. */
   bootStartedAt: string | null;
+  /** When this generation was armed (registration or rearm); absent in older state files. */
+  armedAt?: string;
   events: MachineEvent[];
 }
 

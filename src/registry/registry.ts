@@ -160,6 +160,7 @@ export class Registry implements BootOracle {
         failure: null,
         hostPublicKey: null,
         registeredAt: t,
+        armedAt: t,
         updatedAt: t,
         bootStartedAt: null,
         events: [],
@@ -222,6 +223,7 @@ export class Registry implements BootOracle {
       failure: null,
       hostPublicKey: null,
       bootStartedAt: null,
+      armedAt: now(),
     });
     m.state = "registered";
     this.record(m, "rearmed", {});
@@ -278,14 +280,12 @@ export class Registry implements BootOracle {
     const m = this.machines.get(mac);
     if (!m) return;
     const { type, ...details } = step;
-    if (
-      type === "dhcp" &&
-      !m.events.some((e) => e.type === "dhcp" && e.generation === m.generation)
-    ) {
+    if (type === "dhcp" && m.bootStartedAt === null) {
       this.opts.metrics.dhcpFirstAnswerSeconds.observe(
-        (Date.now() - Date.parse(m.updatedAt)) / 1000,
+        (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
       );
     }
+    this.startInstallClock(m);
     this.record(m, type, details);
     this.persistQuietly();
   }
@@ -294,7 +294,7 @@ export class Registry implements BootOracle {
   noteHttpStep(mac: Mac, type: "script" | "kernel" | "initrd", details: EventDetails = {}): void {
     const m = this.machines.get(mac);
     if (!m) return;
-    if (type !== "script" && m.bootStartedAt === null) m.bootStartedAt = now();
+    this.startInstallClock(m);
     if (m.state === "registered") this.move(m, "booting");
     this.record(m, type, details);
     this.persistQuietly();
@@ -325,7 +325,7 @@ export class Registry implements BootOracle {
     if (m.state === "installed" || m.state === "failed") {
       throw new CallbackRefused(409, `machine ${mac} is ${m.state}; rearm it to install again`);
     }
-    if (m.bootStartedAt === null) m.bootStartedAt = now();
+    this.startInstallClock(m);
     this.move(m, "installing");
     this.record(m, "job", {});
     await this.store.persist();
@@ -390,6 +390,12 @@ export class Registry implements BootOracle {
   }
 
   // ---- internals -----------------------------------------------------------------------
+
+  /** The first boot step of a generation (DHCP answer, file, script or job) starts its install clock. */
+  private startInstallClock(m: MachineRecord): void {
+    if (m.bootStartedAt === null && m.state !== "installed" && m.state !== "failed")
+      m.bootStartedAt = now();
+  }
 
   private refuseEnded(m: MachineRecord): void {
     if (m.state === "installed" || m.state === "failed")
