@@ -95,8 +95,8 @@ lab_up() {
     --dhcp-leasefile="$DIR/site.leases" --log-dhcp --log-facility=-
 
   local extra=()
-  if [ -z "${LAB_PROXY:-}" ] && [ ! -f "$repo/dist/src/dhcp/server.js" ]; then
-    log "this build has no proxyDHCP (src/dhcp): dnsmasq stands in for DHCP and TFTP"
+  if [ -z "${LAB_PROXY:-}" ] && ! grep -q startDhcpServer "$repo/dist/src/serve.js" 2>/dev/null; then
+    log "this build's serve does not start the proxyDHCP: dnsmasq stands in for DHCP and TFTP"
     LAB_PROXY=dnsmasq
   fi
   if [ "${LAB_PROXY:-}" = dnsmasq ]; then
