@@ -7,6 +7,8 @@ import { startHttpServer } from "./http/server.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { statusPageRoutes } from "./http/status-page.js";
 import { startMdns } from "./mdns/advertise.js";
+import { startDhcpServer } from "./dhcp/server.js";
+import { startTftpServer } from "./tftp/server.js";
 import { Registry } from "./registry/registry.js";
 import { startDhcpServer } from "./dhcp/server.js";
 import { startTftpServer } from "./tftp/server.js";
@@ -63,6 +65,9 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
         log.child({ service: "control" }),
       ),
     );
+    if (config.tftp.enable) services.push(await startTftpServer(ctx));
+    // After HTTP: the DHCP answers name the HTTP port actually bound.
+    if (config.dhcp.enable) services.push(await startDhcpServer(ctx));
     // Last: only advertise once everything it points at answers.
     if (config.mdns.enable) services.push(await startMdns(ctx));
   } catch (e) {
