@@ -10,8 +10,6 @@ import { startMdns } from "./mdns/advertise.js";
 import { startDhcpServer } from "./dhcp/server.js";
 import { startTftpServer } from "./tftp/server.js";
 import { Registry } from "./registry/registry.js";
-import { startDhcpServer } from "./dhcp/server.js";
-import { startTftpServer } from "./tftp/server.js";
 
 export interface Appliance {
   readonly registry: Registry;
@@ -54,9 +52,6 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
     // With `http.port: 0` (tests), every later URL must name the port actually bound.
     config.http.port = http.port;
     registry.setBaseUrl(http.baseUrl);
-    // After HTTP: the proxyDHCP's boot file URLs name the bound HTTP port.
-    if (config.tftp.enable) services.push(await startTftpServer(ctx));
-    if (config.dhcp.enable) services.push(await startDhcpServer(ctx));
     services.push(
       await startControlServer(
         config.control.socket,
