@@ -62,6 +62,9 @@ nbp_dir() { "$repo/scripts/nbp/build"; }
 
 lab_up() {
   lab_is_up && die "lab $LAB is already up (scripts/lab down)"
+  # A fresh lab: no machines from an earlier run in Landscaper's state, no old disks or logs.
+  rm -rf "${DIR:?}/state" "$DIR/vms" "$DIR/pids" "$DIR/times" "$DIR/site.leases" "$DIR/lan.pcap"
+  rm -f "$DIR"/*.log
   mkdir -p "$DIR/pids" "$DIR/vms" "$DIR/state"
   trap 'log "up failed: cleaning up"; lab_down' EXIT
   trap 'exit 130' INT TERM
