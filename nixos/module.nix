@@ -219,6 +219,10 @@ in
       };
       users.groups.${cfg.group} = { };
 
+      # The proxyDHCP asks for a 4 MiB receive buffer so that a rack powering on at once
+      # (2,000 DISCOVERs in a burst, measured) loses no request; the kernel caps it here.
+      boot.kernel.sysctl."net.core.rmem_max" = lib.mkDefault 4194304;
+
       environment.systemPackages = [ cfg.package ] ++ optional (cfg.nixops4Package != null) cfg.nixops4Package;
       # The CLI and the provider find the socket without flags.
       environment.variables.LANDSCAPER_SOCKET = effective.control.socket;

@@ -1,7 +1,8 @@
 # The NixOps4 resource provider declaration (a module of class `nixops4Provider`), exported
 # by the flake as `modules.nixops4Provider.landscaper`.
 #
-# Inputs and outputs are exactly DESIGN.md's "NixOps4 resource provider" table; optional
+# Inputs and outputs are DESIGN.md's "NixOps4 resource provider" table, plus pxe_nbp's
+# `hostname` and `reinstall` (the provider issue's re-arm counter); optional
 # inputs default to null, which the provider treats as absent (NixOps4 itself passes
 # null for an optional input that is left undefined). Outputs are declared statically,
 # as NixOps4 requires.
@@ -72,6 +73,8 @@ in
             };
           };
         }) "The installer's SSH host key pair; Landscaper generates an ed25519 pair when absent.";
+        hostname = optional types.str "The machine's host name, shown on the status page and given to the installer.";
+        reinstall = optional types.int "A counter: changing it re-arms the machine, so it installs again on its next network boot.";
         socket = optional types.str "Landscaper's control socket (default `/run/landscaper/control.sock`).";
       };
       outputs.options = {

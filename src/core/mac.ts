@@ -34,3 +34,11 @@ export function macFromBytes(bytes: Uint8Array): Mac {
 export function macToBytes(mac: Mac): Buffer {
   return Buffer.from(mac.replace(/:/g, ""), "hex");
 }
+
+/**
+ * The MAC as it goes into a URL path: hyphens, because iPXE percent-encodes `:` in paths
+ * (it asked for `/boot/52%3A54%3A...`), and `parseMac` reads hyphens back.
+ */
+export function macForUrl(mac: Mac): string {
+  return mac.replace(/:/g, "-");
+}

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
 
 /**
  * Ed25519 keys in the two text formats OpenSSH itself writes: the `openssh-key-v1`
@@ -26,7 +26,9 @@ const ED25519 = "ssh-ed25519";
 const MAGIC = Buffer.from("openssh-key-v1\0", "latin1");
 const BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----";
 const END = "-----END OPENSSH PRIVATE KEY-----";
+// DER wrappings of raw ed25519 keys (RFC 8410): a fixed prefix, then the 32 key bytes.
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 /** SSH wire `string`: uint32 length then the bytes (RFC 4251 section 5). */
 function sshString(data: Buffer | string): Buffer {
@@ -124,11 +126,23 @@ export function formatEd25519PrivateKey(
 /** A fresh ed25519 key pair from node:crypto, in OpenSSH's file formats. */
 export function generateEd25519KeyPair(comment = ""): OpenSshKeyPair {
   if (/[\r\n]/.test(comment)) throw new RangeError("a key comment cannot contain a line break");
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = privateKey.export({ format: "jwk" });
-  if (jwk.d === undefined || jwk.x === undefined) throw new Error("ed25519 JWK without d or x");
-  const seed = Buffer.from(jwk.d, "base64url");
-  const pk = Buffer.from(jwk.x, "base64url");
+  // DER straight out of the generator, never KeyObject.export(): on Node 20, exporting a
+  // generated ed25519 KeyObject as JWK can deadlock when a garbage collection runs inside
+  // the export (seen here: ExportJWKEdKey holds the key's mutex, ~KeyGenJob takes it again).
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519", {
+    publicKeyEncoding: { type: "spki", format: "der" },
+    privateKeyEncoding: { type: "pkcs8", format: "der" },
+  });
+  if (
+    publicKey.length !== 44 ||
+    !publicKey.subarray(0, 12).equals(SPKI_ED25519_PREFIX) ||
+    privateKey.length !== 48 ||
+    !privateKey.subarray(0, 16).equals(PKCS8_ED25519_PREFIX)
+  ) {
+    throw new Error("node:crypto returned an ed25519 key in an unexpected DER layout");
+  }
+  const seed = Buffer.from(privateKey.subarray(16));
+  const pk = Buffer.from(publicKey.subarray(12));
   return {
     publicKey: formatPublicKey(ED25519, ed25519PublicBlob(pk), comment),
     privateKey: formatEd25519PrivateKey(seed, pk, comment),
@@ -228,14 +242,20 @@ export function parseEd25519PrivateKey(privateKeyText: string): Ed25519PrivateKe
     throw new SyntaxError("the private section does not match the file's public key");
   }
   const seed = Buffer.from(sk.subarray(0, 32));
-  // The seed must derive the public key, or the file pairs a secret with someone else's key.
-  // PKCS#8 wrapping of a raw ed25519 seed (RFC 8410): a fixed 16-byte prefix, then the seed.
-  const derived = createPrivateKey({
+  // The seed must belong to the public key, or the file pairs a secret with someone else's
+  // key: a signature made with the seed must verify under the stated public key.
+  const probe = Buffer.from("landscaper key pair check");
+  const signature = sign(null, probe, {
     key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
     format: "der",
     type: "pkcs8",
-  }).export({ format: "jwk" }).x;
-  if (derived !== pk.toString("base64url")) {
+  });
+  const key = {
+    key: Buffer.concat([SPKI_ED25519_PREFIX, pk]),
+    format: "der",
+    type: "spki",
+  } as const;
+  if (!verify(null, probe, key, signature)) {
     throw new SyntaxError("the ed25519 seed does not derive the stated public key");
   }
   return { seed, publicKey: Buffer.from(pk), comment, checkInt };

@@ -3,7 +3,7 @@
  * Pure policy over a parsed packet: the server supplies the machine's boot plan.
  * Table: DESIGN.md "proxyDHCP decisions"; firmware facts: reference/firmware-notes.md.
  */
-import type { Mac } from "../core/mac.js";
+import { macForUrl, type Mac } from "../core/mac.js";
 import type { DhcpPacket } from "./packet.js";
 import { OPT, clientArch, userClass, vendorClass } from "./options.js";
 
@@ -85,7 +85,7 @@ export function httpBase(files: BootFiles): string {
  * no escaping anywhere.
  */
 export function ipxeScriptUrl(files: BootFiles, mac: Mac): string {
-  return `${httpBase(files)}/boot/${mac.replace(/:/g, "-")}.ipxe`;
+  return `${httpBase(files)}/boot/${macForUrl(mac)}.ipxe`;
 }
 
 export function chooseBoot(

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseMac, type Mac } from "../core/mac.js";
+import { macForUrl, parseMac, type Mac } from "../core/mac.js";
 import { renderInstallScript, renderLocalBootScript, renderUnknownScript } from "../boot/script.js";
 import type { Registry } from "../registry/registry.js";
 import type { ServerContext } from "../core/service.js";
@@ -47,8 +47,8 @@ export function bootRoutes(ctx: ServerContext, registry: Registry, baseUrl: () =
     const base = baseUrl();
     const params = `landscaper.url=${base} landscaper.token=${m.token} landscaper.mac=${mac}`;
     const text = renderInstallScript({
-      kernelUrl: `${base}/nbp/${mac}/kernel`,
-      initrdUrl: `${base}/nbp/${mac}/initrd`,
+      kernelUrl: `${base}/nbp/${macForUrl(mac)}/kernel`,
+      initrdUrl: `${base}/nbp/${macForUrl(mac)}/initrd`,
       cmdline: m.cmdline ? `${m.cmdline} ${params}` : params,
       tries: SCRIPT_TRIES,
     });

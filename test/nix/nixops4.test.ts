@@ -8,10 +8,11 @@ import { join } from "node:path";
 import { renderJobSh, validateJob, type Job } from "../../src/boot/job.js";
 import { nixEval, nixInstantiate, root, run, scratch } from "./nix-tools.js";
 
-/** DESIGN.md "NixOps4 resource provider": every type requires state; `?` marks optional. */
+/** DESIGN.md "NixOps4 resource provider" (plus pxe_nbp hostname and reinstall): every type requires state; `?` marks optional. */
 const DESIGN_RESOURCE_TYPES: Record<string, { inputs: string; outputs: string }> = {
   pxe_nbp: {
-    inputs: "mac, kernel, initrd, cmdline?, job?, installationHostKey?, socket?",
+    inputs:
+      "mac, kernel, initrd, cmdline?, hostname?, job?, installationHostKey?, reinstall?, socket?",
     outputs: "bootUrl, generation, installationHostPublicKey",
   },
   ssh_keypair: { inputs: "keyType?, comment?", outputs: "publicKey, privateKey" },

@@ -82,7 +82,11 @@ export async function runProvider(
   const code = await new Promise<number | null>((res, rej) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      rej(new Error(`provider did not exit within ${timeoutMs} ms; stderr:\n${stderr}`));
+      rej(
+        new Error(
+          `provider did not exit within ${timeoutMs} ms; stderr ends:\n${stderr.slice(-2000)}`,
+        ),
+      );
     }, timeoutMs);
     child.on("exit", (c) => {
       clearTimeout(timer);

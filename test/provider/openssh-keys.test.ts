@@ -67,6 +67,13 @@ test("public key parsing refuses malformed lines and mismatched types", () => {
   assert.ok(!samePublicKey(kp.publicKey, generateEd25519KeyPair().publicKey));
 });
 
+test("a private key file pairing one key's seed with another's public key is refused", () => {
+  const a = parseEd25519PrivateKey(generateEd25519KeyPair().privateKey);
+  const b = parseEd25519PrivateKey(generateEd25519KeyPair().privateKey);
+  const forged = formatEd25519PrivateKey(a.seed, b.publicKey, "forged");
+  assert.throws(() => publicKeyFromPrivate(forged), /seed does not derive the stated public key/);
+});
+
 test("private key parsing refuses corrupt files", () => {
   const kp = generateEd25519KeyPair("c");
   assert.throws(() => publicKeyFromPrivate("hello"), /not an OpenSSH private key/);

@@ -45,7 +45,7 @@ test("pxe_nbp registers through the control socket, idempotently, and re-arms wh
   assert.equal(first.code, 0, first.stderr);
   const out = outputsOf(first.responses[0]);
   assert.deepEqual(Object.keys(out).sort(), ["bootUrl", "generation", "installationHostPublicKey"]);
-  assert.equal(out.bootUrl, `${s.base}/boot/${mac}.ipxe`);
+  assert.equal(out.bootUrl, `${s.base}/boot/${mac.replace(/:/g, "-")}.ipxe`);
   assert.equal(out.generation, 1);
   const m = await machine(s, mac);
   assert.equal(m.installationHostPublicKey, out.installationHostPublicKey);
@@ -84,7 +84,7 @@ test("pxe_nbp: a given installation host key is used; a changed MAC moves the re
   const moved = await runProvider([update("pxe_nbp", a, out, b)], {
     env: { LANDSCAPER_SOCKET: s.socket },
   });
-  assert.equal(outputsOf(moved.responses[0]).bootUrl, `${s.base}/boot/52:54:00:ab:00:03.ipxe`);
+  assert.equal(outputsOf(moved.responses[0]).bootUrl, `${s.base}/boot/52-54-00-ab-00-03.ipxe`);
   await assert.rejects(machine(s, a.mac), (e: ControlError) => e.status === 404);
   assert.equal((await machine(s, b.mac)).state, "registered");
 });

@@ -196,3 +196,13 @@ test("ssh_host_public_key gives up on a host that stays in the installer", async
   );
   assert.equal(sshd.snapshot(), before);
 });
+
+test("ssh_host_public_key: a reloadCommand that takes the session down (like a restart) still ends verified", async (t) => {
+  const sshd = await startSshd();
+  t.after(() => sshd.stop());
+  // The session's sshd process dies under the command, as with `systemctl restart sshd`.
+  const reloadCommand = `${sshd.reloadCommand}; kill -KILL $PPID`;
+  const run = await runProvider([create(TYPE, inputs(sshd, { reloadCommand }))]);
+  const key = outputsOf(run.responses[0]).hostPublicKey as string;
+  assert.ok(samePublicKey(key, keyscan(sshd.port)));
+});

@@ -56,7 +56,7 @@ test("register, boot, install: the whole installer conversation over real HTTP",
   };
   assert.equal(m1.mac, MAC);
   assert.equal(m1.state, "registered");
-  assert.equal(m1.bootUrl, `${s.base}/boot/${MAC}.ipxe`);
+  assert.equal(m1.bootUrl, `${s.base}/boot/52-54-00-aa-00-01.ipxe`);
   assert.match(m1.installationHostPublicKey, /^ssh-ed25519 AAAA/);
   assert.ok(!JSON.stringify(r1.body).includes("token"), "the control view never carries the token");
 
