@@ -102,8 +102,8 @@ lab_boot() {
   if [ -S "$SOCK" ]; then
     start_bg "watch-$name" "$NS_LAN" node "$repo/dist/scripts/lablib/watch.js" \
       --socket "$SOCK" --mac "$mac" --since "$start_ms"
-    # The watcher prints the stages live; tail its log to our stdout.
-    tail -n +1 -F "$DIR/watch-$name.log" 2>/dev/null &
+    # The watcher prints the stages live; tail its log to our stdout while it runs.
+    tail -n +1 -F --pid="$(cat "$DIR/pids/watch-$name.pid")" "$DIR/watch-$name.log" 2>/dev/null &
     local tailpid=$!
   fi
 
