@@ -48,7 +48,7 @@ judge() {
       # The installed disk announces itself: the demo's MBR boot code (BIOS) or its
       # \EFI\BOOT\BOOTX64.EFI (UEFI) prints the marker on the serial console.
       grep -q 'LANDSCAPER-LOCAL-BOOT' "$serial" 2>/dev/null && { echo ok; return; }
-      [ "$state" != installed ] && { echo "fail:state '$state' on a local boot"; return; }
+      [ -n "$state" ] && [ "$state" != installed ] && { echo "fail:state '$state' on a local boot"; return; }
       grep -q 'Linux version' "$serial" 2>/dev/null && { echo "fail:the installer booted again"; return; }
       [ "$alive" = 0 ] && echo "fail:the VM stopped without booting its disk"
       ;;
@@ -122,7 +122,7 @@ lab_boot() {
   sleep 0.3 # the last events
   kill_ours "$DIR/pids/vm-$name.pid"
   kill_ours "$DIR/pids/watch-$name.pid"
-  [ -n "${tailpid:-}" ] && kill "$tailpid" 2>/dev/null
+  [ -z "${tailpid:-}" ] || kill "$tailpid" 2>/dev/null || true
   trap - INT TERM
   eval "$saved_traps"
   local secs

@@ -54,8 +54,17 @@ ctl() {
     ${1:+--data-binary "$1"} "http://landscaper$path"
 }
 
+# The machine's state, or nothing when Landscaper does not know it; a failed query (a busy
+# host) is retried, so that a judge never mistakes "no answer" for a state.
 machine_state() {
-  ctl GET "/v1/machines/$1" 2>/dev/null | jq -r '(.state // .machine.state // empty)' 2>/dev/null || true
+  local i out
+  for i in 1 2 3; do
+    if out=$(ctl GET "/v1/machines/$1" 2>/dev/null); then
+      printf '%s' "$out" | jq -r '(.state // .machine.state // empty)' 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.$i
+  done
 }
 
 nbp_dir() { "$repo/scripts/nbp/build"; }
