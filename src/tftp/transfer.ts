@@ -73,7 +73,8 @@ export class Transfer {
   private readonly rtoCap: number;
   private sentAt = 0;
   private timer: NodeJS.Timeout | null = null;
-  private armedMs = 0;
+  /** When the retransmission timer is really due (performance.now() time). */
+  private deadline = 0;
   private progressCount = 0;
   private fastResentAt = -1;
   private finished = false;
@@ -214,30 +215,39 @@ export class Transfer {
   /** The client moved: reset the retry count, learn the round trip (Karn: not after a resend). */
   private progressed(): void {
     this.progressCount++;
+    const now = performance.now();
     if (this.retries === 0) {
-      const sample = performance.now() - this.sentAt;
+      const sample = now - this.sentAt;
       this.srtt = this.srtt < 0 ? sample : this.srtt * 0.875 + sample * 0.125;
       this.rto = Math.min(this.rtoCap, Math.max(this.init.retry.minRtoMs, 4 * this.srtt));
     }
     this.retries = 0;
-    // refresh() restarts the same timer cheaply; a new one only when the timeout changed.
-    if (this.timer && Math.abs(this.armedMs - this.rto) < 1) this.timer.refresh();
-    else this.arm();
+    // Only move the deadline: touching the timer itself on every ACK costs more than the
+    // rest of the ACK's handling. It fires at the old time and re-arms for what is left.
+    this.deadline = now + this.rto;
   }
 
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.armedMs = Math.min(this.rto * 2 ** this.retries, this.init.retry.maxRtoMs);
-    this.timer = setTimeout(() => this.onTimeout(), this.armedMs);
+    const ms = Math.min(this.rto * 2 ** this.retries, this.init.retry.maxRtoMs);
+    this.deadline = performance.now() + ms;
+    this.timer = setTimeout(() => this.onTimeout(), ms);
   }
 
   private onTimeout(): void {
+    const left = this.deadline - performance.now();
+    if (left >= 1) {
+      this.timer = setTimeout(() => this.onTimeout(), left);
+      return;
+    }
     // Timers run before the poll phase: after a busy loop iteration the client's ACK may
     // already be waiting in the socket. Look again after poll (setImmediate) so a slow
     // loop does not turn into a spurious resend of the whole window.
     const marker = this.progressCount;
     setImmediate(() => {
-      if (!this.finished && this.progressCount === marker) this.expired();
+      if (this.finished) return;
+      if (this.progressCount === marker) this.expired();
+      else this.onTimeout();
     });
   }
 
