@@ -48,7 +48,7 @@ judge() {
       # The installed disk announces itself: the demo's MBR boot code (BIOS) or its
       # \EFI\BOOT\BOOTX64.EFI (UEFI) prints the marker on the serial console.
       grep -q 'LANDSCAPER-LOCAL-BOOT' "$serial" 2>/dev/null && { echo ok; return; }
-      [ "$state" != installed ] && { echo "fail:state '$state' on a local boot"; return; }
+      [ -n "$state" ] && [ "$state" != installed ] && { echo "fail:state '$state' on a local boot"; return; }
       grep -q 'Linux version' "$serial" 2>/dev/null && { echo "fail:the installer booted again"; return; }
       [ "$alive" = 0 ] && echo "fail:the VM stopped without booting its disk"
       ;;
@@ -102,8 +102,8 @@ lab_boot() {
   if [ -S "$SOCK" ]; then
     start_bg "watch-$name" "$NS_LAN" node "$repo/dist/scripts/lablib/watch.js" \
       --socket "$SOCK" --mac "$mac" --since "$start_ms"
-    # The watcher prints the stages live; tail its log to our stdout.
-    tail -n +1 -F "$DIR/watch-$name.log" 2>/dev/null &
+    # The watcher prints the stages live; tail its log to our stdout while it runs.
+    tail -n +1 -F --pid="$(cat "$DIR/pids/watch-$name.pid")" "$DIR/watch-$name.log" 2>/dev/null &
     local tailpid=$!
   fi
 
@@ -122,7 +122,7 @@ lab_boot() {
   sleep 0.3 # the last events
   kill_ours "$DIR/pids/vm-$name.pid"
   kill_ours "$DIR/pids/watch-$name.pid"
-  [ -n "${tailpid:-}" ] && kill "$tailpid" 2>/dev/null
+  [ -z "${tailpid:-}" ] || kill "$tailpid" 2>/dev/null || true
   trap - INT TERM
   eval "$saved_traps"
   local secs

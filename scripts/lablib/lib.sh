@@ -54,14 +54,26 @@ ctl() {
     ${1:+--data-binary "$1"} "http://landscaper$path"
 }
 
+# The machine's state, or nothing when Landscaper does not know it; a failed query (a busy
+# host) is retried, so that a judge never mistakes "no answer" for a state.
 machine_state() {
-  ctl GET "/v1/machines/$1" 2>/dev/null | jq -r '(.state // .machine.state // empty)' 2>/dev/null || true
+  local i out
+  for i in 1 2 3; do
+    if out=$(ctl GET "/v1/machines/$1" 2>/dev/null); then
+      printf '%s' "$out" | jq -r '(.state // .machine.state // empty)' 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.$i
+  done
 }
 
 nbp_dir() { "$repo/scripts/nbp/build"; }
 
 lab_up() {
   lab_is_up && die "lab $LAB is already up (scripts/lab down)"
+  # A fresh lab: no machines from an earlier run in Landscaper's state, no old disks or logs.
+  rm -rf "${DIR:?}/state" "$DIR/vms" "$DIR/pids" "$DIR/times" "$DIR/site.leases" "$DIR/lan.pcap"
+  rm -f "$DIR"/*.log
   mkdir -p "$DIR/pids" "$DIR/vms" "$DIR/state"
   trap 'log "up failed: cleaning up"; lab_down' EXIT
   trap 'exit 130' INT TERM
@@ -95,8 +107,8 @@ lab_up() {
     --dhcp-leasefile="$DIR/site.leases" --log-dhcp --log-facility=-
 
   local extra=()
-  if [ -z "${LAB_PROXY:-}" ] && [ ! -f "$repo/dist/src/dhcp/server.js" ]; then
-    log "this build has no proxyDHCP (src/dhcp): dnsmasq stands in for DHCP and TFTP"
+  if [ -z "${LAB_PROXY:-}" ] && ! grep -q startDhcpServer "$repo/dist/src/serve.js" 2>/dev/null; then
+    log "this build's serve does not start the proxyDHCP: dnsmasq stands in for DHCP and TFTP"
     LAB_PROXY=dnsmasq
   fi
   if [ "${LAB_PROXY:-}" = dnsmasq ]; then

@@ -31,7 +31,6 @@ lab_demo() {
   trap 'banner "Cleaning up"; lab_down' EXIT
   trap 'exit 130' INT TERM
   mac=$(mac_for "$name")
-  rm -rf "${DIR:?}/vms/$name"
 
   banner "Registering $name ($mac) with the demo installer (kernel + busybox initrd + job)"
   lab_register "$name"
