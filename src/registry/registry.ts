@@ -1,11 +1,10 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { BootOracle, BootPlan, BootStep } from "../boot/plan.js";
 import type { AfterInstall } from "../config/config.js";
 import type { Logger } from "../core/log.js";
 import { macForUrl, type Mac } from "../core/mac.js";
 import type { Metrics } from "../core/metrics.js";
-import { generateEd25519 } from "../core/openssh-keys.js";
 import { runHook } from "./hooks.js";
 import {
   canMove,
@@ -18,6 +17,7 @@ import {
   type Registration,
 } from "./machine.js";
 import { StateStore } from "./store.js";
+import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
 
 /** Per machine, the newest events kept; older ones drop off the front. */
 export const EVENTS_KEPT = 200;
@@ -53,7 +53,6 @@ type EventDetails = Record<string, unknown> & {
   type?: never;
   state?: never;
 };
-const newToken = () => randomBytes(24).toString("base64url");
 
 /**
  * The machine registry: the only owner of machine state and of boot policy. Every mutation
@@ -110,25 +109,7 @@ export class Registry implements BootOracle {
   }
 
   private view(m: MachineRecord): MachineView {
-    return {
-      mac: m.mac,
-      hostname: m.hostname,
-      state: m.state,
-      generation: m.generation,
-      phase: m.phase,
-      progress: m.progress,
-      failure: m.failure,
-      bootUrl: this.bootUrl(m.mac),
-      installationHostPublicKey: m.installationHostKey.publicKey,
-      hostPublicKey: m.hostPublicKey,
-      kernel: m.kernel,
-      initrd: m.initrd,
-      cmdline: m.cmdline,
-      job: m.job,
-      registeredAt: m.registeredAt,
-      updatedAt: m.updatedAt,
-      events: [...m.events],
-    };
+    return toView(m, this.bootUrl(m.mac));
   }
 
   // ---- the control side ----------------------------------------------------------------
@@ -141,62 +122,13 @@ export class Registry implements BootOracle {
   async upsert(mac: Mac, reg: Registration): Promise<{ machine: MachineView; created: boolean }> {
     const existing = this.machines.get(mac);
     if (!existing) {
-      const t = now();
-      const m: MachineRecord = {
-        mac,
-        kernel: reg.kernel,
-        initrd: reg.initrd,
-        cmdline: reg.cmdline,
-        hostname: reg.hostname,
-        job: reg.job,
-        hostKeyGiven: reg.installationHostKey !== null,
-        installationHostKey:
-          reg.installationHostKey ?? generateEd25519(`landscaper-install@${reg.hostname ?? mac}`),
-        generation: 1,
-        token: newToken(),
-        state: "registered",
-        phase: null,
-        progress: null,
-        failure: null,
-        hostPublicKey: null,
-        registeredAt: t,
-        armedAt: t,
-        updatedAt: t,
-        bootStartedAt: null,
-        events: [],
-      };
+      const m = newRecord(mac, reg, now());
       this.machines.set(mac, m);
       this.record(m, "registered", {});
       await this.store.persist();
       return { machine: this.view(m), created: true };
     }
-    const keyChanged =
-      reg.installationHostKey !== null
-        ? !existing.hostKeyGiven ||
-          existing.installationHostKey.publicKey !== reg.installationHostKey.publicKey
-        : existing.hostKeyGiven;
-    const same =
-      existing.kernel === reg.kernel &&
-      existing.initrd === reg.initrd &&
-      existing.cmdline === reg.cmdline &&
-      existing.hostname === reg.hostname &&
-      JSON.stringify(existing.job) === JSON.stringify(reg.job) &&
-      !keyChanged;
-    if (!same) {
-      Object.assign(existing, {
-        kernel: reg.kernel,
-        initrd: reg.initrd,
-        cmdline: reg.cmdline,
-        hostname: reg.hostname,
-        job: reg.job,
-      });
-      if (keyChanged) {
-        existing.hostKeyGiven = reg.installationHostKey !== null;
-        existing.installationHostKey =
-          reg.installationHostKey ?? generateEd25519(`landscaper-install@${reg.hostname ?? mac}`);
-      }
-      this.record(existing, "updated", {});
-    }
+    if (applyRegistration(existing, reg)) this.record(existing, "updated", {});
     await this.store.persist();
     return { machine: this.view(existing), created: false };
   }
@@ -216,7 +148,7 @@ export class Registry implements BootOracle {
     const m = this.machines.get(mac);
     if (!m) return null;
     m.generation += 1;
-    m.token = newToken();
+    m.token = newInstallToken();
     Object.assign(m, {
       phase: null,
       progress: null,
