@@ -19,8 +19,16 @@ export interface ControlRoute {
 /** The longest a single `wait` call holds the connection; callers loop for longer waits. */
 export const MAX_WAIT_SECONDS = 3600;
 
+/** What one `/v1/events` stream may have queued before it is dropped. */
+const EVENTS_BACKLOG_BYTES = 4 << 20;
+
 function macParam(match: RegExpExecArray): Mac {
-  const raw = decodeURIComponent(match[1] ?? "");
+  let raw = match[1] ?? "";
+  try {
+    raw = decodeURIComponent(raw);
+  } catch {
+    // not valid percent-encoding: parseMac refuses it below, naming the value as sent
+  }
   const mac = parseMac(raw);
   if (!mac)
     throw new HttpError(
@@ -64,16 +72,15 @@ export function controlRoutes(registry: Registry): ControlRoute[] {
       path: new RegExp(`^/v1/machines/${MAC}$`),
       handle: async (req, res, match) => {
         const mac = macParam(match);
-        let reg;
         try {
-          reg = parseRegistration(await readJson(req));
+          const reg = parseRegistration(await readJson(req));
+          const { machine, created } = await registry.upsert(mac, reg);
+          sendJson(res, created ? 201 : 200, machine);
         } catch (e) {
           if (e instanceof InvalidRegistration)
             throw new HttpError(400, "invalid", e.message, { field: e.field });
           throw e;
         }
-        const { machine, created } = await registry.upsert(mac, reg);
-        sendJson(res, created ? 201 : 200, machine);
       },
     },
     {
@@ -150,6 +157,12 @@ export function controlRoutes(registry: Registry): ControlRoute[] {
         res.flushHeaders();
         const unsubscribe = registry.subscribe((e) => {
           if (filter && e.mac !== filter) return;
+          // A consumer that stopped reading (a suspended `watch`) is cut off rather than
+          // buffered without bound; it reconnects and re-reads /v1/machines.
+          if (res.writableLength > EVENTS_BACKLOG_BYTES) {
+            res.destroy();
+            return;
+          }
           res.write(JSON.stringify(e) + "\n");
         });
         // A comment-free keepalive: an empty line every 15 s lets clients notice a dead peer.

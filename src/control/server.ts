@@ -29,7 +29,9 @@ export async function startControlServer(
 ): Promise<Service & { server: Server }> {
   const routes = controlRoutes(registry);
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://control");
+    // Split by hand: `new URL` throws on paths such as `//`, and nothing here may throw.
+    const [pathname = "/", search = ""] = (req.url ?? "/").split("?", 2);
+    const url = { pathname, searchParams: new URLSearchParams(search) };
     const fail = (e: unknown) => {
       if (e instanceof HttpError) sendError(res, e);
       else {

@@ -32,14 +32,25 @@ export function sendError(res: ServerResponse, e: HttpError): void {
 }
 
 /** Reads a JSON body of at most `limit` bytes; an empty body reads as `{}`. */
-export async function readJson(req: IncomingMessage, limit = 1 << 20): Promise<unknown> {
+export async function readJson(
+  req: IncomingMessage,
+  limit = 1 << 20,
+  deadlineMs = 30_000,
+): Promise<unknown> {
   const type = req.headers["content-type"] ?? "";
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) throw new HttpError(413, "too_large", `request body over ${limit} bytes`);
-    chunks.push(c);
+  // The servers let connections live long (files, long-polls), so a body that trickles in
+  // gets its own deadline rather than holding memory forever.
+  const timer = setTimeout(() => req.destroy(), deadlineMs);
+  try {
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > limit) throw new HttpError(413, "too_large", `request body over ${limit} bytes`);
+      chunks.push(c);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") return {};

@@ -5,6 +5,7 @@ import { renderInstallScript, renderLocalBootScript, renderUnknownScript } from 
 import type { Registry } from "../registry/registry.js";
 import type { ServerContext } from "../core/service.js";
 import { serveFile } from "./files.js";
+import { insideDir } from "../core/paths.js";
 import type { Route } from "./router.js";
 
 /** How many times the iPXE script tries each download. */
@@ -79,13 +80,14 @@ export function bootRoutes(ctx: ServerContext, registry: Registry, baseUrl: () =
   };
 
   const ipxeFile = async (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
-    const name = match[1] ?? "";
-    const served = await serveFile(
-      req,
-      res,
-      join(ctx.config.ipxe.dir, name),
-      "application/octet-stream",
-    );
+    const file = join(ctx.config.ipxe.dir, match[1] ?? "");
+    // Like TFTP: a symlink that leads out of the iPXE dir is not served (Debian's ipxe.efi
+    // points into /boot), so both protocols offer the same files.
+    if (!(await insideDir(file, ctx.config.ipxe.dir))) {
+      sendText(res, 404, "not found\n");
+      return;
+    }
+    const served = await serveFile(req, res, file, "application/octet-stream");
     countBytes("bootfile", served.bytes);
   };
 

@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ReadBuffers } from "./read-buffers.js";
@@ -28,7 +29,8 @@ export function parseRange(
   if (a === "" && b === "") return null;
   if (a === "") {
     const n = Number(b);
-    if (n === 0) return "unsatisfiable";
+    // RFC 9110: a suffix range of an empty file (or of zero bytes) selects nothing.
+    if (n === 0 || size === 0) return "unsatisfiable";
     return { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(a);
@@ -55,7 +57,8 @@ export async function serveFile(
 ): Promise<Served> {
   let fh: FileHandle;
   try {
-    fh = await open(path, "r");
+    // O_NONBLOCK: opening a FIFO must not park a thread-pool thread; it then fails isFile().
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const text = code === "ENOENT" ? "not found\n" : "cannot read file\n";

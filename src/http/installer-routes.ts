@@ -39,18 +39,32 @@ function optString(body: Record<string, unknown>, field: string, max: number): s
   return v.length > max ? v.slice(-max) : v;
 }
 
+/**
+ * The MAC of the route, with its Bearer token checked before any body is read: an
+ * unauthenticated client never gets the server to buffer a body for it.
+ */
+function authorized(registry: Registry, req: IncomingMessage, match: RegExpExecArray): Mac {
+  const m = mac(match);
+  try {
+    registry.authorize(m, bearer(req));
+  } catch (e) {
+    if (e instanceof CallbackRefused) throw refusal(e);
+    throw e;
+  }
+  return m;
+}
+
+function refusal(e: CallbackRefused): HttpError {
+  const code = e.status === 403 ? "forbidden" : e.status === 404 ? "not_found" : "conflict";
+  return new HttpError(e.status, code, e.message);
+}
+
 /** Runs a callback, turning the registry's refusals into status codes. */
 async function guarded(res: ServerResponse, fn: () => Promise<unknown>): Promise<void> {
   try {
     sendJson(res, 200, await fn());
   } catch (e) {
-    if (e instanceof CallbackRefused) {
-      throw new HttpError(
-        e.status,
-        e.status === 403 ? "forbidden" : e.status === 404 ? "not_found" : "conflict",
-        e.message,
-      );
-    }
+    if (e instanceof CallbackRefused) throw refusal(e);
     throw e;
   }
 }
@@ -80,7 +94,7 @@ export function installerRoutes(registry: Registry): Route[] {
           });
           res.end(text);
         } catch (e) {
-          if (e instanceof CallbackRefused) throw new HttpError(e.status, "refused", e.message);
+          if (e instanceof CallbackRefused) throw refusal(e);
           throw e;
         }
       },
@@ -90,7 +104,7 @@ export function installerRoutes(registry: Registry): Route[] {
       path: new RegExp(`${base}\\/events$`),
       name: "events",
       handle: async (req, res, match) => {
-        const m = mac(match);
+        const m = authorized(registry, req, match);
         const body = only(await readJson(req), ["phase", "message", "progress"]);
         const phase = body.phase;
         if (typeof phase !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(phase))
@@ -121,7 +135,7 @@ export function installerRoutes(registry: Registry): Route[] {
       path: new RegExp(`${base}\\/complete$`),
       name: "complete",
       handle: async (req, res, match) => {
-        const m = mac(match);
+        const m = authorized(registry, req, match);
         const body = only(await readJson(req), ["hostPublicKey"]);
         const key = optString(body, "hostPublicKey", 16 * 1024);
         await guarded(res, () => registry.complete(m, bearer(req), key?.trim() || null));
@@ -132,7 +146,7 @@ export function installerRoutes(registry: Registry): Route[] {
       path: new RegExp(`${base}\\/failed$`),
       name: "failed",
       handle: async (req, res, match) => {
-        const m = mac(match);
+        const m = authorized(registry, req, match);
         const body = only(await readJson(req, 4 << 20), ["message", "log"]);
         const message = optString(body, "message", 4000);
         if (!message)

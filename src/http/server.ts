@@ -56,7 +56,12 @@ export async function startHttpServer(
     });
     const fail = (e: unknown) => {
       if (e instanceof HttpError) sendError(res, e);
-      else {
+      else if (req.destroyed || res.destroyed) {
+        // The client went away (or its body missed the deadline): nothing to answer, and
+        // not an error of ours, so it must not flood the error log.
+        log.debug({ err: e, path }, "request ended by the client");
+        res.destroy();
+      } else {
         log.error({ err: e, path }, "request failed");
         sendError(res, new HttpError(500, "internal", "internal error"));
       }

@@ -52,21 +52,27 @@ export const LOG_TAIL_BYTES = 8192;
  * job (the installation host's private key): none of that reaches an unauthenticated page.
  */
 export function scrubSecrets(text: string): string {
-  return text
-    .replace(
-      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
-      "[private key hidden]",
-    )
-    .replace(/(landscaper\.token=)\S+/gi, "$1[hidden]")
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, "$1[hidden]")
-    .replace(/(\btoken["']?\s*[:=]\s*["']?)[A-Za-z0-9._~+/=-]{8,}/gi, "$1[hidden]");
+  return (
+    text
+      .replace(
+        /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+        "[private key hidden]",
+      )
+      // A log cut to its tail can start inside a key: an END with no BEGIN before it hides
+      // everything up to it.
+      .replace(/^[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/, "[private key hidden]")
+      .replace(/(landscaper\.token=)\S+/gi, "$1[hidden]")
+      .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, "$1[hidden]")
+      .replace(/(\btoken["']?\s*[:=]\s*["']?)[A-Za-z0-9._~+/=-]{8,}/gi, "$1[hidden]")
+  );
 }
 
 export function logTail(log: string | null): string | null {
   if (log === null || log === "") return null;
-  let tail = log.split("\n").slice(-LOG_TAIL_LINES).join("\n");
+  // Scrub before cutting: a cut could drop a key's BEGIN line and leave its body unmatched.
+  let tail = scrubSecrets(log).split("\n").slice(-LOG_TAIL_LINES).join("\n");
   if (tail.length > LOG_TAIL_BYTES) tail = "…" + tail.slice(-LOG_TAIL_BYTES);
-  return scrubSecrets(tail);
+  return tail;
 }
 
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);

@@ -17,6 +17,8 @@ import {
   type Registration,
 } from "./machine.js";
 import { StateStore } from "./store.js";
+import { InvalidRegistration } from "./registration.js";
+import { insideDir } from "../core/paths.js";
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
 
 /** Per machine, the newest events kept; older ones drop off the front. */
@@ -120,6 +122,14 @@ export class Registry implements BootOracle {
    * a rearm starts a new install.
    */
   async upsert(mac: Mac, reg: Registration): Promise<{ machine: MachineView; created: boolean }> {
+    for (const field of ["kernel", "initrd"] as const) {
+      if (await insideDir(reg[field], this.opts.stateDir)) {
+        throw new InvalidRegistration(
+          field,
+          `${field}: ${reg[field]} is inside the state directory, which holds install tokens and keys`,
+        );
+      }
+    }
     const existing = this.machines.get(mac);
     if (!existing) {
       const m = newRecord(mac, reg, now());

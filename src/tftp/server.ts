@@ -92,6 +92,8 @@ export async function startTftpServer(
   }
 
   listener.on("message", (msg, rinfo) => {
+    // dgram.send throws at once for port 0, and from this handler that would end the process.
+    if (rinfo.port === 0) return malformed("source port 0", rinfo);
     const parsed = parsePacket(msg);
     if (!parsed.ok) {
       malformed(parsed.reason, rinfo);

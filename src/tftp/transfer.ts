@@ -95,7 +95,9 @@ export class Transfer {
     );
     this.socket.on("message", (msg) => this.onMessage(msg));
     init.strangers.on("message", (_msg, rinfo) => {
-      // RFC 1350: a stranger on our TID gets error 5; the transfer carries on.
+      // RFC 1350: a stranger on our TID gets error 5; the transfer carries on. Port 0 cannot
+      // be answered (dgram.send throws), so it is ignored.
+      if (rinfo.port === 0) return;
       init.strangers.send(
         encodeError(ErrorCode.UNKNOWN_TID, "unknown transfer ID"),
         rinfo.port,

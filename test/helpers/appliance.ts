@@ -34,7 +34,7 @@ export interface RunningServe {
 
 /** Starts the real `landscaper serve` on loopback with a fresh state dir (or the given one). */
 export async function startServe(
-  opts: { dir?: string; extra?: string[]; httpPort?: number } = {},
+  opts: { dir?: string; extra?: string[]; httpPort?: number; tftp?: boolean } = {},
 ): Promise<RunningServe> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lst-spine-")));
   const socket = join(dir, "control.sock");
@@ -54,7 +54,7 @@ export async function startServe(
       "--http-port",
       String(httpPort),
       "--no-dhcp",
-      "--no-tftp",
+      ...(opts.tftp ? [] : ["--no-tftp"]),
       "--no-mdns",
       ...(opts.extra ?? []),
     ],

@@ -105,3 +105,16 @@ test("stepText says what each boot step was", () => {
     "failed: x landscaper.token=[hidden]",
   );
 });
+
+test("a key far from the end of a log, or cut to its tail, never shows", () => {
+  const key =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nSECRETBODY\n-----END OPENSSH PRIVATE KEY-----";
+  const lines = Array.from({ length: 62 }, (_, i) => `line ${i}`);
+  const log = ["start", key, ...lines].join("\n");
+  assert.ok(!logTail(log)!.includes("SECRETBODY"));
+  // Stored logs are cut to their tail: the BEGIN line may be gone.
+  assert.ok(
+    !scrubSecrets("SECRETBODY\n-----END OPENSSH PRIVATE KEY-----\nafter").includes("SECRETBODY"),
+  );
+  assert.match(scrubSecrets("SECRETBODY\n-----END OPENSSH PRIVATE KEY-----\nafter"), /after$/);
+});
