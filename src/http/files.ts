@@ -110,6 +110,9 @@ export async function serveFile(
 const BUFFERS_PER_DOWNLOAD = 2;
 
 /** Reads a chunk ahead of the socket and waits for a buffer's write to finish before reusing it. */
+/** How long a download may make no progress before it is dropped. */
+const STALL_MS = 60_000;
+
 async function pump(
   fh: FileHandle,
   res: ServerResponse,
@@ -126,7 +129,19 @@ async function pump(
     wake = null;
     w?.();
   };
-  const waitForWrite = () => new Promise<void>((resolve) => (wake = resolve));
+  // A client that stops reading is dropped after STALL_MS without progress, so it cannot
+  // hold a file descriptor and leased buffers forever.
+  const waitForWrite = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        res.destroy();
+        resolve();
+      }, STALL_MS);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   res.on("close", poke);
   try {
     while (sent < length && !res.destroyed) {

@@ -66,6 +66,7 @@ export async function startTftpServer(
   };
   /** Transfers by client endpoint; `t` is null while the request is still being set up. */
   const transfers = new Map<string, { t: Transfer | null; file: string }>();
+  let closed = false;
 
   const listener = createSocket({ type: "udp4" });
   await new Promise<void>((resolve, reject) => {
@@ -176,6 +177,9 @@ export async function startTftpServer(
       }
       const negotiated = negotiate(p.options, st.size, limits);
       tid = await openTid(host, from);
+      // While this request was being set up, the server may have closed or the client may
+      // have asked again for another file: then it must not start (the finally frees it).
+      if (closed || transfers.get(key) !== entry) return;
       const t = new Transfer({
         ...tid,
         fd,
@@ -244,6 +248,7 @@ export async function startTftpServer(
     port,
     stats: () => ({ ...stats }),
     async close() {
+      closed = true;
       for (const { t } of [...transfers.values()]) t?.abort("server shutting down");
       transfers.clear();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
