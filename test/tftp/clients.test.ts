@@ -33,6 +33,10 @@ async function fetched(): Promise<string> {
 const url = (file: string) => `tftp://127.0.0.1:${server.port}/${file}`;
 const names = ["ipxe.efi", "empty.bin", "x512.bin", "x1468.bin", "odd.bin", "sub/inner.bin"];
 
+/** tftp-hpa's client in binary mode against our server: `get REMOTE LOCAL` or `put LOCAL REMOTE`. */
+const tftpHpa = (verb: "get" | "put", a: string, b: string, timeoutMs?: number) =>
+  run("tftp", ["-m", "binary", "127.0.0.1", String(server.port), "-c", verb, a, b], timeoutMs);
+
 test("curl, default blksize and --tftp-blksize 1468: byte-identical", async () => {
   for (const name of names) {
     for (const extra of [[], ["--tftp-blksize", "1468"]]) {
@@ -57,16 +61,7 @@ test("atftp with blksize 1468, windowsize 16, tsize 0: byte-identical", async ()
 
 test("tftp-hpa, plain RFC 1350 (512-byte blocks, no options): byte-identical", async () => {
   for (const name of names) {
-    const r = await run("tftp", [
-      "-m",
-      "binary",
-      "127.0.0.1",
-      String(server.port),
-      "-c",
-      "get",
-      name,
-      out,
-    ]);
+    const r = await tftpHpa("get", name, out);
     assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     assert.equal(await fetched(), sha256(tree.files[name]!), name);
   }
@@ -85,11 +80,7 @@ test("40 MB at 512-byte blocks rolls the block number over (tftp-hpa)", async ()
   const data = randomBytes(40 * 1024 * 1024 + 123);
   await writeFile(big, data);
   try {
-    const r = await run(
-      "tftp",
-      ["-m", "binary", "127.0.0.1", String(server.port), "-c", "get", "big40.bin", out],
-      120000,
-    );
+    const r = await tftpHpa("get", "big40.bin", out, 120000);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await fetched(), sha256(data));
     // More than 65535 blocks went out: the wire numbers wrapped.
@@ -100,51 +91,15 @@ test("40 MB at 512-byte blocks rolls the block number over (tftp-hpa)", async ()
 });
 
 test("missing files, traversal and writes are refused with the right error (real clients)", async () => {
-  const missing = await run("tftp", [
-    "-m",
-    "binary",
-    "127.0.0.1",
-    String(server.port),
-    "-c",
-    "get",
-    "nope.efi",
-    out,
-  ]);
+  const missing = await tftpHpa("get", "nope.efi", out);
   assert.match(missing.stdout + missing.stderr, /Error code 1/);
-  const escape = await run("tftp", [
-    "-m",
-    "binary",
-    "127.0.0.1",
-    String(server.port),
-    "-c",
-    "get",
-    "../secret.txt",
-    out,
-  ]);
+  const escape = await tftpHpa("get", "../secret.txt", out);
   assert.match(escape.stdout + escape.stderr, /Error code 2/);
-  const link = await run("tftp", [
-    "-m",
-    "binary",
-    "127.0.0.1",
-    String(server.port),
-    "-c",
-    "get",
-    "escape",
-    out,
-  ]);
+  const link = await tftpHpa("get", "escape", out);
   assert.match(link.stdout + link.stderr, /Error code 2/);
   const src = path.join(tree.base, "upload.bin");
   await writeFile(src, "data");
-  const put = await run("tftp", [
-    "-m",
-    "binary",
-    "127.0.0.1",
-    String(server.port),
-    "-c",
-    "put",
-    src,
-    "upload.bin",
-  ]);
+  const put = await tftpHpa("put", src, "upload.bin");
   assert.match(put.stdout + put.stderr, /Error code 2/);
   const curl = await run("curl", ["-sS", "-o", out, url("nope.efi")]);
   assert.notEqual(curl.code, 0);
