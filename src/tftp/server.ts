@@ -6,10 +6,18 @@ import type { Service, ServerContext } from "../core/service.js";
 import { ErrorCode, Opcode, encodeError, parsePacket, type TftpPacket } from "./codec.js";
 import { macForIp } from "./neighbours.js";
 import { negotiate } from "./options.js";
+import { PageCache, PagedFile } from "./pages.js";
 import { resolveInRoot } from "./paths.js";
 import { DEFAULT_RETRY, Transfer, type RetryPolicy, type TransferResult } from "./transfer.js";
 
 const openFd = promisify(open);
+
+/**
+ * Bytes of file pages kept after their last transfer let go of them: the iPXE binaries
+ * (under 1 MB each at a given block size; firmware asks for one or two sizes) stay in memory between
+ * boots, and a large file streams through without crowding them out for long.
+ */
+const PAGE_CACHE_BYTES = 4 * 1024 * 1024;
 const fstatFd = promisify(fstat);
 
 export interface TftpServerOptions {
@@ -67,6 +75,7 @@ export async function startTftpServer(
   /** Transfers by client endpoint; `t` is null while the request is still being set up. */
   const transfers = new Map<string, { t: Transfer | null; file: string }>();
   let closed = false;
+  const pages = new PageCache(PAGE_CACHE_BYTES);
 
   const listener = createSocket({ type: "udp4" });
   await new Promise<void>((resolve, reject) => {
@@ -183,7 +192,13 @@ export async function startTftpServer(
       const t = new Transfer({
         ...tid,
         fd,
-        size: st.size,
+        // Device, inode, size and both times: a file replaced or rewritten is a new version.
+        file: new PagedFile(
+          `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+          st.size,
+          negotiated.blksize,
+        ),
+        pages,
         negotiated,
         retry,
         onMalformed: (reason) => malformed(reason, from),

@@ -2,6 +2,7 @@ import type { Socket } from "node:dgram";
 import { close as closeFd } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { BlockSource } from "./blocks.js";
+import type { PageCache, PagedFile } from "./pages.js";
 import { ErrorCode, encodeError, encodeOack, parsePacket, Opcode } from "./codec.js";
 import type { Negotiated } from "./options.js";
 
@@ -41,7 +42,9 @@ export interface TransferInit {
   /** Unconnected, on the same port: what strangers send to our TID lands here (error 5). */
   readonly strangers: Socket;
   readonly fd: number;
-  readonly size: number;
+  /** The file at the negotiated blksize. */
+  readonly file: PagedFile;
+  readonly pages: PageCache;
   readonly negotiated: Negotiated;
   readonly retry: RetryPolicy;
   /** A datagram on this TID that does not parse. */
@@ -86,10 +89,9 @@ export class Transfer {
     this.rto = this.rtoCap;
     this.awaitingOackAck = init.negotiated.oack.length > 0;
     this.blocks = new BlockSource(
+      init.pages,
+      init.file,
       init.fd,
-      init.size,
-      init.negotiated.blksize,
-      this.window,
       () => this.pump(),
       (err) => this.end("error", err.message, ErrorCode.NOT_DEFINED),
     );
@@ -139,11 +141,14 @@ export class Transfer {
     if (this.next <= limit) this.sentAt = performance.now();
     while (this.next <= limit) {
       const packet = this.blocks.packet(this.next);
-      if (packet === null) return; // the page's load calls pump again
+      if (packet === null) break; // the page's load calls pump again
       this.socket.send(packet);
       if (this.next > this.sentMax) this.sentMax = this.next;
       this.next++;
     }
+    // Usually the kernel takes each datagram at once; when it had no room libuv keeps the
+    // send, pointing into a shared page, and that page's buffer must then never be reused.
+    if (this.socket.getSendQueueCount() > 0) this.blocks.sendsQueued();
   }
 
   private onMessage(msg: Buffer): void {
@@ -294,7 +299,7 @@ export class Transfer {
     this.blocks.close(() => closeFd(fd, () => undefined));
     this.init.onDone({
       outcome,
-      bytes: Math.min(this.init.size, this.acked * this.init.negotiated.blksize),
+      bytes: Math.min(this.init.file.size, this.acked * this.init.negotiated.blksize),
       ms: performance.now() - this.started,
       retransmits: this.retransmits,
       reason,
