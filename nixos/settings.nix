@@ -21,6 +21,7 @@ let
       maxBlksize = 1468;
       maxWindowsize = 64;
       maxTransfers = 1000;
+      threads = 2;
     };
     dhcp = {
       enable = true;

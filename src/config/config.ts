@@ -15,6 +15,8 @@ export interface Config {
     maxBlksize: number;
     maxWindowsize: number;
     maxTransfers: number;
+    /** Threads that run transfers (0: on the main thread, beside DHCP and HTTP). */
+    threads: number;
   };
   dhcp: { enable: boolean; port: number; proxyPort: number; answerUnknown: boolean };
   control: { socket: string; mode: string };
@@ -41,7 +43,14 @@ export function defaultConfig(): Config {
     address: firstIPv4(),
     stateDir: "/var/lib/landscaper",
     http: { listen: "0.0.0.0", port: 80 },
-    tftp: { enable: true, port: 69, maxBlksize: 1468, maxWindowsize: 64, maxTransfers: 1000 },
+    tftp: {
+      enable: true,
+      port: 69,
+      maxBlksize: 1468,
+      maxWindowsize: 64,
+      maxTransfers: 1000,
+      threads: 2,
+    },
     dhcp: { enable: true, port: 67, proxyPort: 4011, answerUnknown: false },
     control: { socket: "/run/landscaper/control.sock", mode: "0660" },
     ipxe: { dir: "/usr/lib/ipxe", efi: "snponly.efi", bios: "undionly.kpxe" },
@@ -120,6 +129,7 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
     maxBlksize: int(8, 65464),
     maxWindowsize: int(1, 65535),
     maxTransfers: int(1, 100000),
+    threads: int(0, 16),
   },
   dhcp: { enable: bool, port, proxyPort: port, answerUnknown: bool },
   control: { socket: str, mode: octalMode },

@@ -2,7 +2,7 @@ import { readv } from "node:fs";
 import { writeDataHeader } from "./codec.js";
 
 /** Aim for pages of about this many bytes: one readv per page, not per block. */
-const PAGE_BYTES = 48 * 1024;
+const PAGE_BYTES = 128 * 1024;
 /** Linux IOV_MAX is 1024; one iovec per block. */
 const MAX_BLOCKS_PER_PAGE = 1024;
 /** Evicted page buffers kept for the next loads, in bytes over all sizes. */

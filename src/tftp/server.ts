@@ -1,23 +1,16 @@
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { createSocket, type RemoteInfo } from "node:dgram";
 import { close as closeFd, constants, fstat, open } from "node:fs";
 import { realpath } from "node:fs/promises";
 import { promisify } from "node:util";
 import type { Service, ServerContext } from "../core/service.js";
 import { ErrorCode, Opcode, encodeError, parsePacket, type TftpPacket } from "./codec.js";
 import { macForIp } from "./neighbours.js";
-import { negotiate } from "./options.js";
-import { PageCache, PagedFile } from "./pages.js";
+import { negotiate, type Negotiated } from "./options.js";
 import { resolveInRoot } from "./paths.js";
-import { DEFAULT_RETRY, Transfer, type RetryPolicy, type TransferResult } from "./transfer.js";
+import { TransferPool } from "./pool.js";
+import { DEFAULT_RETRY, type RetryPolicy, type TransferResult } from "./transfer.js";
 
 const openFd = promisify(open);
-
-/**
- * Bytes of file pages kept after their last transfer let go of them: the iPXE binaries
- * (under 1 MB each at a given block size; firmware asks for one or two sizes) stay in memory between
- * boots, and a large file streams through without crowding them out for long.
- */
-const PAGE_CACHE_BYTES = 4 * 1024 * 1024;
 const fstatFd = promisify(fstat);
 
 export interface TftpServerOptions {
@@ -28,6 +21,8 @@ export interface TftpServerOptions {
   /** Address to listen on and send from; defaults to all IPv4 addresses. */
   host?: string;
   retry?: Partial<RetryPolicy>;
+  /** Transfer threads; defaults to `tftp.threads`. */
+  threads?: number;
 }
 
 export interface TftpStats {
@@ -72,10 +67,25 @@ export async function startTftpServer(
     bytes: 0,
     retransmits: 0,
   };
-  /** Transfers by client endpoint; `t` is null while the request is still being set up. */
-  const transfers = new Map<string, { t: Transfer | null; file: string }>();
+  /** Requests by client endpoint; `started` once handed to the pool (then also in `byId`). */
+  const transfers = new Map<string, Entry>();
+  const byId = new Map<number, Entry>();
+  let nextId = 1;
   let closed = false;
-  const pages = new PageCache(PAGE_CACHE_BYTES);
+  const pool = new TransferPool(
+    opts.threads ?? config.tftp.threads,
+    {
+      done: (id, r) => {
+        const e = byId.get(id);
+        if (e) done(e, r);
+      },
+      malformed: (id, reason) => {
+        const e = byId.get(id);
+        if (e) malformed(reason, e.from);
+      },
+    },
+    log,
+  );
 
   const listener = createSocket({ type: "udp4" });
   await new Promise<void>((resolve, reject) => {
@@ -149,7 +159,8 @@ export async function startTftpServer(
       // listener was busy): the running transfer answers it. Another file from the same
       // port means the client gave up on the old one.
       if (existing.file === p.filename) return;
-      existing.t?.abort("superseded by a new request from the same port");
+      if (existing.started)
+        pool.abort(existing.id, "superseded by a new request from the same port");
       transfers.delete(key);
     }
     if (p.mode !== "octet") {
@@ -161,11 +172,17 @@ export async function startTftpServer(
       refuse(from, ErrorCode.NOT_DEFINED, `server busy (${maxTransfers} transfers)`, p.filename);
       return;
     }
-    const entry: { t: Transfer | null; file: string } = { t: null, file: p.filename };
+    const entry: Entry = {
+      id: nextId++,
+      key,
+      file: p.filename,
+      from,
+      negotiated: null,
+      started: false,
+    };
     transfers.set(key, entry);
     stats.active = transfers.size;
     let fd = -1;
-    let tid: Tid | null = null;
     try {
       const resolved = await resolveInRoot(root, p.filename);
       if (!resolved.ok) {
@@ -184,48 +201,34 @@ export async function startTftpServer(
         refuse(from, ErrorCode.FILE_NOT_FOUND, "not a regular file", p.filename);
         return;
       }
-      const negotiated = negotiate(p.options, st.size, limits);
-      tid = await openTid(host, from);
       // While this request was being set up, the server may have closed or the client may
       // have asked again for another file: then it must not start (the finally frees it).
       if (closed || transfers.get(key) !== entry) return;
-      const t = new Transfer({
-        ...tid,
+      entry.negotiated = negotiate(p.options, st.size, limits);
+      pool.start({
+        id: entry.id,
         fd,
         // Device, inode, size and both times: a file replaced or rewritten is a new version.
-        file: new PagedFile(
-          `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
-          st.size,
-          negotiated.blksize,
-        ),
-        pages,
-        negotiated,
+        version: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+        size: st.size,
+        negotiated: entry.negotiated,
+        host,
+        client: { address: from.address, port: from.port },
         retry,
-        onMalformed: (reason) => malformed(reason, from),
-        onDone: (r) => done(key, t, p.filename, from, negotiated, r),
       });
       fd = -1;
-      tid = null;
-      entry.t = t;
-      t.start();
+      entry.started = true;
+      byId.set(entry.id, entry);
     } finally {
-      if (entry.t === null && transfers.get(key) === entry) transfers.delete(key);
+      if (!entry.started && transfers.get(key) === entry) transfers.delete(key);
       stats.active = transfers.size;
       if (fd >= 0) closeFd(fd, () => undefined);
-      tid?.socket.close();
-      tid?.strangers.close();
     }
   }
 
-  function done(
-    key: string,
-    t: Transfer,
-    file: string,
-    from: RemoteInfo,
-    negotiated: ReturnType<typeof negotiate>,
-    r: TransferResult,
-  ): void {
-    if (transfers.get(key)?.t === t) transfers.delete(key);
+  function done(e: Entry, r: TransferResult): void {
+    byId.delete(e.id);
+    if (transfers.get(e.key) === e) transfers.delete(e.key);
     stats.active = transfers.size;
     stats[r.outcome]++;
     stats.bytes += r.bytes;
@@ -235,10 +238,10 @@ export async function startTftpServer(
     const ms = Math.round(r.ms);
     log.info(
       {
-        client: `${from.address}:${from.port}`,
-        file,
+        client: e.key,
+        file: e.file,
         bytes: r.bytes,
-        options: Object.fromEntries(negotiated.oack.map((o) => [o.name, o.value])),
+        options: Object.fromEntries((e.negotiated?.oack ?? []).map((o) => [o.name, o.value])),
         ms,
         retransmits: r.retransmits,
         outcome: r.outcome,
@@ -246,11 +249,11 @@ export async function startTftpServer(
       },
       "tftp transfer",
     );
-    void macForIp(from.address).then((mac) => {
+    void macForIp(e.from.address).then((mac) => {
       if (mac)
         ctx.oracle.noteBootStep(mac, {
           type: "tftp",
-          file,
+          file: e.file,
           bytes: r.bytes,
           outcome: r.outcome,
           ms,
@@ -264,51 +267,20 @@ export async function startTftpServer(
     stats: () => ({ ...stats }),
     async close() {
       closed = true;
-      for (const { t } of [...transfers.values()]) t?.abort("server shutting down");
+      await pool.close("server shutting down");
       transfers.clear();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     },
   };
 }
 
-interface Tid {
-  socket: Socket;
-  strangers: Socket;
-}
-
-/**
- * A transfer's TID: a fresh port with a socket connected to the client (the kernel then
- * delivers only the client's datagrams to it, and sends need no per-datagram address
- * handling: about a quarter less CPU per block) and an unconnected twin on the same port
- * (SO_REUSEADDR) that receives everyone else's, so strangers still get error 5.
- */
-async function openTid(host: string, peer: RemoteInfo): Promise<Tid> {
-  const socket = createSocket({ type: "udp4", reuseAddr: true });
-  const strangers = createSocket({ type: "udp4", reuseAddr: true });
-  try {
-    await bind(socket, 0, host);
-    await bind(strangers, socket.address().port, host);
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.connect(peer.port, peer.address, () => {
-        socket.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (e) {
-    socket.close();
-    strangers.close();
-    throw e;
-  }
-  return { socket, strangers };
-}
-
-function bind(socket: Socket, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(port, host, () => {
-      socket.off("error", reject);
-      resolve();
-    });
-  });
+/** One read request, from its arrival until its transfer reports how it ended. */
+interface Entry {
+  readonly id: number;
+  /** The client's endpoint (its TID), `address:port`. */
+  readonly key: string;
+  readonly file: string;
+  readonly from: RemoteInfo;
+  negotiated: Negotiated | null;
+  started: boolean;
 }

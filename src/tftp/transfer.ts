@@ -1,5 +1,4 @@
 import type { Socket } from "node:dgram";
-import { close as closeFd } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { BlockSource } from "./blocks.js";
 import type { PageCache, PagedFile } from "./pages.js";
@@ -50,6 +49,11 @@ export interface TransferInit {
   /** A datagram on this TID that does not parse. */
   readonly onMalformed: (reason: string) => void;
   readonly onDone: (result: TransferResult) => void;
+  /**
+   * No read through `fd` is in flight any more, and none will start: the owner closes it
+   * (the thread that opened it, so that a worker never closes a descriptor it did not open).
+   */
+  readonly onFdFree: () => void;
 }
 
 /**
@@ -295,8 +299,7 @@ export class Transfer {
     } else {
       finish();
     }
-    const fd = this.init.fd;
-    this.blocks.close(() => closeFd(fd, () => undefined));
+    this.blocks.close(this.init.onFdFree);
     this.init.onDone({
       outcome,
       bytes: Math.min(this.init.file.size, this.acked * this.init.negotiated.blksize),

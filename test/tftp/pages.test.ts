@@ -36,7 +36,7 @@ function settled(h: { settled: unknown[] }, n: number): Promise<void> {
 }
 
 test("transfers of one file version share its pages: one read, then none while held or cached", async () => {
-  const data = randomBytes(100_000);
+  const data = randomBytes(400_000);
   const tree = await makeTree({ "p.bin": data });
   const fd = openSync(path.join(tree.root, "p.bin"), "r");
   try {
@@ -76,7 +76,7 @@ test("transfers of one file version share its pages: one read, then none while h
 });
 
 test("pages nobody holds are evicted oldest first past the budget, and their frames reused unless a send was queued", async () => {
-  const data = randomBytes(200_000);
+  const data = randomBytes(600_000);
   const tree = await makeTree({ "p.bin": data });
   const fd = openSync(path.join(tree.root, "p.bin"), "r");
   try {

@@ -1,0 +1,81 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { encodeRequest } from "../../src/tftp/codec.js";
+import { startTftpServer } from "../../src/tftp/server.js";
+import { RawPeer, sha256, tftpGet } from "./client.js";
+import { testContext } from "./context.js";
+import { makeTree } from "./fixtures.js";
+
+function openFds(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms`);
+    await sleep(10);
+  }
+}
+
+for (const threads of [0, 1, 3]) {
+  test(`with ${threads} transfer threads, 30 concurrent fetches arrive intact and every fd is given back`, async () => {
+    const tree = await makeTree();
+    const fdsBefore = openFds();
+    const server = await startTftpServer(testContext({ threads }, tree.root), {
+      host: "127.0.0.1",
+    });
+    try {
+      const names = ["ipxe.efi", "odd.bin", "x1468.bin", "empty.bin", "sub/inner.bin"];
+      const got = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => {
+          const name = names[i % names.length]!;
+          const opts = i % 2 ? { blksize: 1468, windowsize: 8 } : {};
+          return tftpGet(server.port, name, opts).then((data) => ({ name, data }));
+        }),
+      );
+      for (const { name, data } of got) assert.equal(sha256(data), sha256(tree.files[name]!), name);
+      // The server counts a transfer when the final ACK arrives, just after the client returns.
+      await until(() => server.stats().complete === 30, 3000, "30 transfers complete");
+      assert.equal(server.stats().active, 0);
+    } finally {
+      await server.close();
+      await tree.cleanup();
+    }
+    // Transfer fds are closed by the main thread once the transfer's thread gives them
+    // back (a worker closing a main-thread fd is a Node warning); after close none is left.
+    await until(() => openFds() <= fdsBefore, 3000, "fds back to where they were");
+  });
+}
+
+test("closing the server mid-transfer tells each client, on every thread, and frees everything", async () => {
+  const tree = await makeTree();
+  const fdsBefore = openFds();
+  const server = await startTftpServer(testContext({ threads: 2 }, tree.root), {
+    host: "127.0.0.1",
+  });
+  const peers = await Promise.all(Array.from({ length: 4 }, () => RawPeer.open()));
+  try {
+    for (const p of peers) p.send(encodeRequest("rrq", "odd.bin"), server.port);
+    for (const p of peers) {
+      const d = await p.next();
+      assert.ok(d && d.packet.op === "data", "block 1 arrives; the client never ACKs it");
+    }
+    assert.equal(server.stats().active, 4);
+    await server.close();
+    for (const p of peers) {
+      // Skip any retransmitted block 1; the error follows.
+      let d = await p.next();
+      while (d && d.packet.op === "data") d = await p.next();
+      assert.ok(d && d.packet.op === "error", JSON.stringify(d?.packet));
+      assert.match(d.packet.message, /shutting down/);
+    }
+    assert.equal(server.stats().aborted, 4);
+  } finally {
+    for (const p of peers) p.close();
+    await tree.cleanup();
+  }
+  await until(() => openFds() <= fdsBefore, 3000, "fds back to where they were");
+});
