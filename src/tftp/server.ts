@@ -4,6 +4,7 @@ import { realpath } from "node:fs/promises";
 import { promisify } from "node:util";
 import type { Service, ServerContext } from "../core/service.js";
 import { ErrorCode, Opcode, encodeError, parsePacket, type TftpPacket } from "./codec.js";
+import { MtuCaps } from "./mtu.js";
 import { macForIp } from "./neighbours.js";
 import { negotiate, type Negotiated } from "./options.js";
 import { resolveInRoot } from "./paths.js";
@@ -54,7 +55,7 @@ export async function startTftpServer(
   const root = await realpath(opts.root ?? config.ipxe.dir);
   const host = opts.host ?? "0.0.0.0";
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
-  const limits = { maxBlksize: config.tftp.maxBlksize, maxWindowsize: config.tftp.maxWindowsize };
+  const mtus = new MtuCaps();
   const maxTransfers = config.tftp.maxTransfers;
   const stats: TftpStats = {
     active: 0,
@@ -204,7 +205,11 @@ export async function startTftpServer(
       // While this request was being set up, the server may have closed or the client may
       // have asked again for another file: then it must not start (the finally frees it).
       if (closed || transfers.get(key) !== entry) return;
-      entry.negotiated = negotiate(p.options, st.size, limits);
+      const mtuCap = mtus.capFor(from.address);
+      entry.negotiated = negotiate(p.options, st.size, {
+        maxBlksize: Math.min(config.tftp.maxBlksize, mtuCap ?? Infinity),
+        maxWindowsize: config.tftp.maxWindowsize,
+      });
       pool.start({
         id: entry.id,
         fd,

@@ -41,7 +41,7 @@ async function lossy(serverNs: string, serverIf: string, clientNs: string, clien
   await sh(["ip", "netns", "exec", clientNs, "nft", rules]);
 }
 
-test("10% loss of server packets on a veth pair between two namespaces: files intact", async () => {
+test("10% loss of server packets on a veth pair between two namespaces: files intact; blksize capped by the link MTU", async () => {
   const tag = `lst-tftp-${process.pid}`;
   const [nsA, nsB] = [`${tag}-a`, `${tag}-b`];
   const [ifA, ifB] = [`lt${process.pid}a`.slice(0, 15), `lt${process.pid}b`.slice(0, 15)];
@@ -70,6 +70,8 @@ test("10% loss of server packets on a veth pair between two namespaces: files in
       [nsB, ifB, "10.77.0.2/24"],
     ] as const) {
       await sh(["ip", "-n", ns, "addr", "add", addr, "dev", ifc]);
+      // A tunnel-sized MTU: 1400 less the IPv4, UDP and TFTP headers is a blksize of 1368.
+      await sh(["ip", "-n", ns, "link", "set", ifc, "mtu", "1400"]);
       await sh(["ip", "-n", ns, "link", "set", ifc, "up"]);
       await sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
     }
@@ -108,7 +110,8 @@ test("10% loss of server packets on a veth pair between two namespaces: files in
     const fetches: [string, string[]][] = [
       [
         "odd.bin",
-        ["curl", "-sS", "--tftp-blksize", "1468", "-o", out, `tftp://10.77.0.1:${port}/odd.bin`],
+        // -v: curl reports the blksize the OACK granted.
+        ["curl", "-sSv", "--tftp-blksize", "1468", "-o", out, `tftp://10.77.0.1:${port}/odd.bin`],
       ],
       ["odd.bin", ["curl", "-sS", "-o", out, `tftp://10.77.0.1:${port}/odd.bin`]],
       [
@@ -123,6 +126,9 @@ test("10% loss of server packets on a veth pair between two namespaces: files in
     for (const [name, cmd] of fetches) {
       const r = await run("ip", ["netns", "exec", nsB, ...cmd], 120000);
       assert.equal(r.code, 0, `${cmd.join(" ")}: ${r.stderr}`);
+      if (cmd.includes("1468") && cmd[0] === "curl") {
+        assert.match(r.stderr, /blksize parsed from OACK \(1368\) requested \(1468\)/);
+      }
       assert.equal(sha256(await readFile(out)), sha256(tree.files[name]!), cmd.join(" "));
       await rm(out);
     }
