@@ -37,6 +37,7 @@ let
       dir = "/usr/lib/ipxe";
       efi = "snponly.efi";
       bios = "undionly.kpxe";
+      arm64 = null;
     };
     mdns = {
       enable = true;

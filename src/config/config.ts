@@ -20,7 +20,8 @@ export interface Config {
   };
   dhcp: { enable: boolean; port: number; proxyPort: number; answerUnknown: boolean };
   control: { socket: string; mode: string };
-  ipxe: { dir: string; efi: string; bios: string };
+  /** `arm64`: the arm64 EFI iPXE file in `dir`; null leaves arm64 clients unanswered. */
+  ipxe: { dir: string; efi: string; bios: string; arm64: string | null };
   mdns: { enable: boolean };
   afterInstall: AfterInstall;
   hooks: { onInstalled: string[] | null };
@@ -53,7 +54,7 @@ export function defaultConfig(): Config {
     },
     dhcp: { enable: true, port: 67, proxyPort: 4011, answerUnknown: false },
     control: { socket: "/run/landscaper/control.sock", mode: "0660" },
-    ipxe: { dir: "/usr/lib/ipxe", efi: "snponly.efi", bios: "undionly.kpxe" },
+    ipxe: { dir: "/usr/lib/ipxe", efi: "snponly.efi", bios: "undionly.kpxe", arm64: null },
     mdns: { enable: true },
     afterInstall: "local-boot",
     hooks: { onInstalled: null },
@@ -133,7 +134,12 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
   },
   dhcp: { enable: bool, port, proxyPort: port, answerUnknown: bool },
   control: { socket: str, mode: octalMode },
-  ipxe: { dir: str, efi: fileName, bios: fileName },
+  ipxe: {
+    dir: str,
+    efi: fileName,
+    bios: fileName,
+    arm64: (v, k) => (v === null ? v : fileName(v, k)),
+  },
   mdns: { enable: bool },
   afterInstall: oneOf("local-boot", "ignore"),
   hooks: { onInstalled: command },

@@ -25,7 +25,7 @@ function macOf(chaddr: Uint8Array): Mac {
 }
 
 export interface DhcpServerOptions {
-  /** arm64 EFI iPXE name, when the appliance ships one (arch 11 / 19 clients). */
+  /** arm64 EFI iPXE name (arch 11 / 19 clients); defaults to `ipxe.arm64`. */
   readonly arm64Efi?: string | null;
   /** Client port for broadcast replies (68; tests may change it). */
   readonly clientPort?: number;
@@ -116,7 +116,7 @@ export async function startDhcpServer(
     httpPort: config.http.port,
     efi: config.ipxe.efi,
     bios: config.ipxe.bios,
-    arm64Efi: opts.arm64Efi ?? null,
+    arm64Efi: opts.arm64Efi ?? config.ipxe.arm64,
   };
 
   const main = await openPort(address, config.dhcp.port, rcvbuf);

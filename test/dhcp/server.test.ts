@@ -16,7 +16,7 @@ import { rewrite } from "./rewrite.js";
 
 const ARMED = "02:22:00:00:00:01" as Mac;
 
-async function start() {
+async function start(arm64: string | null = null) {
   const steps: Array<[Mac, BootStep]> = [];
   const oracle: BootOracle = {
     bootFor: (mac) => (mac === ARMED ? { kind: "install", mac, generation: 1 } : { kind: "none" }),
@@ -27,6 +27,7 @@ async function start() {
   config.dhcp.port = 0;
   config.dhcp.proxyPort = 0;
   config.http.port = 8080;
+  config.ipxe.arm64 = arm64;
   const metrics = createMetrics();
   const svc = await startDhcpServer({ config, oracle, metrics, log: createLogger("test", "warn") });
   const client = dgram.createSocket("udp4");
@@ -72,6 +73,36 @@ test("a port-4011 REQUEST is answered to its sender; the answer is an event", as
     ],
   ]);
   assert.equal((await packets())["answered/pxe"], 1);
+});
+
+test("an arm64 EFI client is answered with ipxe.arm64 when set, and not at all otherwise", async (t) => {
+  // The EDK2 capture as an arm64 machine: option 93 and the Arch in option 60 say 11.
+  const asArm64 = rewrite(EDK2_PROXY_REQUEST(), {
+    mac: ARMED,
+    xid: 11,
+    ciaddr: "127.0.0.1",
+    set: {
+      60: Buffer.from("PXEClient:Arch:00011:UNDI:003016"),
+      93: Buffer.from([0, 11]),
+    },
+  });
+  for (const arm64 of ["snponly-arm64.efi", null]) {
+    const { svc, client } = await start(arm64);
+    t.after(async () => {
+      client.close();
+      await svc.close();
+    });
+    const reply = nextReply(client, 800).catch(() => null);
+    client.send(asArm64, svc.ports.proxy, "127.0.0.1");
+    const got = await reply;
+    if (arm64 === null) {
+      assert.equal(got, null, "no arm64 file: silence");
+    } else {
+      const r = parsePacket(got!);
+      assert.ok(r.ok);
+      assert.equal(r.packet.file, "snponly-arm64.efi");
+    }
+  }
 });
 
 test("a flood of malformed and foreign packets is counted, and a valid request still answered", async (t) => {

@@ -83,3 +83,18 @@ test("file, then flags over it", () => {
   assert.throws(() => configFromArgs(["--http-port", "eighty"]), /--http-port: expected a port/);
   assert.throws(() => configFromArgs(["--bogus"]), /unknown option --bogus/);
 });
+
+test("ipxe.arm64 is null (arm64 clients unanswered) or a plain file name; tftp.threads 0..16", () => {
+  const base = defaultConfig();
+  assert.equal(base.ipxe.arm64, null);
+  assert.equal(base.tftp.threads, 2);
+  const set = mergeConfig(base, { ipxe: { arm64: "snponly-arm64.efi" } }, "f.json");
+  assert.equal(set.ipxe.arm64, "snponly-arm64.efi");
+  assert.equal(mergeConfig(set, { ipxe: { arm64: null } }, "f.json").ipxe.arm64, null);
+  assert.throws(
+    () => mergeConfig(base, { ipxe: { arm64: "../arm64.efi" } }, "f.json"),
+    /ipxe\.arm64: expected a plain file name/,
+  );
+  assert.equal(mergeConfig(base, { tftp: { threads: 0 } }, "f.json").tftp.threads, 0);
+  assert.throws(() => mergeConfig(base, { tftp: { threads: 17 } }, "f.json"), /tftp\.threads/);
+});
