@@ -47,11 +47,17 @@ export class TransferPool {
     private readonly maxThreads: number,
     private readonly events: Events,
     private readonly log: Logger,
+    private readonly idleMs = IDLE_MS,
   ) {
     this.local =
       maxThreads === 0
         ? new TransferRunner({ ...events, fdFree: (_id, fd) => closeFd(fd, () => undefined) })
         : null;
+  }
+
+  /** Worker threads running now. */
+  get threadCount(): number {
+    return this.threads.length;
   }
 
   start(spec: TransferSpec): void {
@@ -125,7 +131,7 @@ export class TransferPool {
         if (thread.running.size === 0 && !thread.idle) {
           thread.idle = setTimeout(() => {
             if (thread.running.size === 0) void this.end(thread);
-          }, IDLE_MS).unref();
+          }, this.idleMs).unref();
         }
         return;
       case "malformed":
@@ -144,7 +150,14 @@ export class TransferPool {
   private async end(thread: Thread): Promise<void> {
     if (thread.idle) clearTimeout(thread.idle);
     thread.idle = null;
+    // Out of the list at once: a transfer arriving while it shuts down goes elsewhere.
+    this.forget(thread);
     await thread.worker.terminate();
+  }
+
+  private forget(thread: Thread): void {
+    const i = this.threads.indexOf(thread);
+    if (i >= 0) this.threads.splice(i, 1);
   }
 
   /**
@@ -152,7 +165,7 @@ export class TransferPool {
    * off (their clients time out); descriptors it never gave back are closed here.
    */
   private onExit(thread: Thread): void {
-    this.threads.splice(this.threads.indexOf(thread), 1);
+    this.forget(thread);
     for (const fd of thread.fds.values()) closeFd(fd, () => undefined);
     thread.fds.clear();
     for (const id of thread.running) {

@@ -24,6 +24,8 @@ export interface TftpServerOptions {
   retry?: Partial<RetryPolicy>;
   /** Transfer threads; defaults to `tftp.threads`. */
   threads?: number;
+  /** How long a transfer thread stays without transfers before it ends (tests shorten it). */
+  threadIdleMs?: number;
 }
 
 export interface TftpStats {
@@ -37,6 +39,8 @@ export interface TftpStats {
   bytes: number;
   /** Windows resent after a timeout, over all transfers. */
   retransmits: number;
+  /** Transfer threads running now (they start with a burst and end when idle). */
+  threads: number;
 }
 
 export type TftpServer = Service & { readonly port: number; stats(): TftpStats };
@@ -67,6 +71,7 @@ export async function startTftpServer(
     malformed: 0,
     bytes: 0,
     retransmits: 0,
+    threads: 0,
   };
   /** Requests by client endpoint; `started` once handed to the pool (then also in `byId`). */
   const transfers = new Map<string, Entry>();
@@ -86,6 +91,7 @@ export async function startTftpServer(
       },
     },
     log,
+    opts.threadIdleMs,
   );
 
   const listener = createSocket({ type: "udp4" });
@@ -269,7 +275,7 @@ export async function startTftpServer(
   return {
     name: "tftp",
     port,
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, threads: pool.threadCount }),
     async close() {
       closed = true;
       await pool.close("server shutting down");

@@ -79,3 +79,24 @@ test("closing the server mid-transfer tells each client, on every thread, and fr
   }
   await until(() => openFds() <= fdsBefore, 3000, "fds back to where they were");
 });
+
+test("an idle transfer thread ends, and the next request starts a new one", async () => {
+  const tree = await makeTree();
+  const server = await startTftpServer(testContext({ threads: 2 }, tree.root), {
+    host: "127.0.0.1",
+    threadIdleMs: 200,
+  });
+  try {
+    assert.equal(server.stats().threads, 0, "no thread before the first transfer");
+    await Promise.all([tftpGet(server.port, "odd.bin"), tftpGet(server.port, "odd.bin")]);
+    assert.equal(server.stats().threads, 2, "two at once: a second thread started");
+    await until(() => server.stats().threads === 0, 3000, "idle threads ended");
+    const data = await tftpGet(server.port, "odd.bin", { blksize: 1468 });
+    assert.equal(sha256(data), sha256(tree.files["odd.bin"]!));
+    assert.equal(server.stats().threads, 1);
+  } finally {
+    await server.close();
+    await tree.cleanup();
+  }
+  assert.equal(server.stats().threads, 0, "close ends every thread");
+});
