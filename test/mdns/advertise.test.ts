@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNetnsPair } from "../support/netns-pair.js";
+import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
 import { TYPE, type DnsMessage } from "../support/dns-wire.js";
 import { pino } from "pino";
@@ -14,6 +14,20 @@ import { createMetrics } from "../../src/core/metrics.js";
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const SERVICE = "_landscaper._tcp.local";
+
+/** The hand-written PTR querier in the second namespace, once it is listening. */
+async function startQuerier(net: NetnsPair) {
+  const proc = net.spawn(net.b, [
+    process.execPath,
+    here("query-child.js"),
+    "--run",
+    net.addrB,
+    SERVICE,
+  ]);
+  const out = new LineWatcher(proc.stdout!);
+  await out.waitFor((l) => l === "ready", 10_000, "the querier");
+  return { proc, out };
+}
 
 test("mDNS: _landscaper._tcp answers a PTR query from another namespace, goodbye on close", async (t) => {
   const net = createNetnsPair("op");
@@ -35,15 +49,7 @@ test("mDNS: _landscaper._tcp answers a PTR query from another namespace, goodbye
     });
   const instance = announced.slice("announced ".length);
 
-  const q = net.spawn(net.b, [
-    process.execPath,
-    here("query-child.js"),
-    "--run",
-    net.addrB,
-    SERVICE,
-  ]);
-  const qOut = new LineWatcher(q.stdout!);
-  await qOut.waitFor((l) => l === "ready", 10_000, "the querier");
+  const { proc: q, out: qOut } = await startQuerier(net);
   const isAnswer = (l: string) => {
     if (!l.startsWith("{")) return false;
     const m = JSON.parse(l) as DnsMessage;
@@ -103,15 +109,7 @@ test("mDNS through `landscaper serve`: advertised with the real HTTP port, silen
       join(dir, "control.sock"),
       ...extra,
     ]);
-  const q = net.spawn(net.b, [
-    process.execPath,
-    here("query-child.js"),
-    "--run",
-    net.addrB,
-    SERVICE,
-  ]);
-  const qOut = new LineWatcher(q.stdout!);
-  await qOut.waitFor((l) => l === "ready", 10_000, "the querier");
+  const { proc: q, out: qOut } = await startQuerier(net);
   const answers = () =>
     qOut.lines.filter(
       (l) =>

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
 import { CLI } from "../helpers/appliance.js";
 import { LineWatcher } from "../support/lines.js";
@@ -65,19 +65,8 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   const wrapper = join(dir, "chromium-in-netns");
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${net.b} /usr/bin/chromium "$@"\n`);
   chmodSync(wrapper, 0o755);
-  const browser = await chromium.launch({
-    executablePath: wrapper,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium(wrapper);
+
   closeBrowser = () => browser.close();
   const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
   const base = `http://${net.addrA}:8092`;

@@ -4,7 +4,8 @@ import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
 import { startServe, cleanup, tokenFromScript, type RunningServe } from "../helpers/appliance.js";
 
@@ -18,17 +19,6 @@ after(async () => {
   await browser?.close();
   for (const s of running) await cleanup(s);
 });
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 function callback(s: RunningServe, mac: string, token: string, what: string, body: unknown) {
   return fetch(`${s.base}/v1/installs/${mac}/${what}`, {
@@ -53,7 +43,7 @@ test("status page in headless Chromium: a machine appears, its phase changes liv
     job,
   });
 
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));

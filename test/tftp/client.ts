@@ -2,6 +2,15 @@ import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { createHash } from "node:crypto";
 import { encodeAck, encodeRequest, parsePacket, type TftpPacket } from "../../src/tftp/codec.js";
 
+/** Polls `cond` every 10 ms; rejects naming `what` after `ms`. */
+export async function until(cond: () => boolean, ms = 3000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");
 }

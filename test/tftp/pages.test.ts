@@ -6,7 +6,7 @@ import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PageCache, PagedFile, type Page, type PageHolder } from "../../src/tftp/pages.js";
 import { startTftpServer } from "../../src/tftp/server.js";
-import { sha256, tftpGet } from "./client.js";
+import { sha256, tftpGet, until } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree } from "./fixtures.js";
 
@@ -24,15 +24,7 @@ function holder(fd: number): PageHolder & { settled: (Error | null)[]; reads: nu
 }
 
 function settled(h: { settled: unknown[] }, n: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 5000;
-    const poll = () => {
-      if (h.settled.length >= n) resolve();
-      else if (Date.now() > deadline) reject(new Error(`only ${h.settled.length} of ${n} settled`));
-      else setTimeout(poll, 2);
-    };
-    poll();
-  });
+  return until(() => h.settled.length >= n, 5000, `${n} pages settled`);
 }
 
 test("transfers of one file version share its pages: one read, then none while held or cached", async () => {

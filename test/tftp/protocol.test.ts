@@ -1,9 +1,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { encodeAck, encodeError, encodeRequest } from "../../src/tftp/codec.js";
 import { startTftpServer, type TftpServer } from "../../src/tftp/server.js";
-import { RawPeer, TftpError, sha256, tftpGet } from "./client.js";
+import { RawPeer, TftpError, sha256, tftpGet, until } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree, type Tree } from "./fixtures.js";
 
@@ -30,14 +29,6 @@ async function peer(): Promise<RawPeer> {
   const p = await RawPeer.open();
   peers.push(p);
   return p;
-}
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await sleep(10);
-  }
 }
 
 test("EDK2 size probe: RRQ with tsize, OACK, error abort frees the transfer at once", async () => {

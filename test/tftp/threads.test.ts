@@ -1,23 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { encodeRequest } from "../../src/tftp/codec.js";
 import { startTftpServer } from "../../src/tftp/server.js";
-import { RawPeer, sha256, tftpGet } from "./client.js";
+import { RawPeer, sha256, tftpGet, until } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree } from "./fixtures.js";
 
 function openFds(): number {
   return readdirSync("/proc/self/fd").length;
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms`);
-    await sleep(10);
-  }
 }
 
 for (const threads of [0, 1, 3]) {
