@@ -1,7 +1,7 @@
 import { close as closeFd } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import { TransferRunner, type RunnerEvents, type TransferSpec } from "./runner.js";
+import { TransferRunner, ended, type RunnerEvents, type TransferSpec } from "./runner.js";
 import type { TransferResult } from "./transfer.js";
 
 export type ToWorker =
@@ -170,13 +170,7 @@ export class TransferPool {
     thread.fds.clear();
     for (const id of thread.running) {
       this.where.delete(id);
-      this.events.done(id, {
-        outcome: "error",
-        bytes: 0,
-        ms: 0,
-        retransmits: 0,
-        reason: "its transfer thread ended",
-      });
+      this.events.done(id, ended("error", "its transfer thread ended"));
     }
     thread.running.clear();
   }

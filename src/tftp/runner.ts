@@ -38,7 +38,8 @@ export interface RunnerEvents {
   fdFree(id: number, fd: number): void;
 }
 
-function ended(outcome: TransferResult["outcome"], reason: string): TransferResult {
+/** The result of a transfer that ended before it sent anything. */
+export function ended(outcome: TransferResult["outcome"], reason: string): TransferResult {
   return { outcome, bytes: 0, ms: 0, retransmits: 0, reason };
 }
 
