@@ -19,7 +19,8 @@
       ssh_host_public_key.hostPublicKey = "ssh-ed25519 AAAANEW web1";
     };
   },
-  machine ? { },
+  # More root modules, after the one that adds web1.
+  extraModules ? [ ],
 }:
 let
   flakes = import ./flakes.nix {
@@ -34,17 +35,19 @@ let
           nixos.module = {
             services.openssh.settings.PermitRootLogin = "prohibit-password";
           };
-        }
-        // machine;
+        };
       }
-    ];
+    ]
+    ++ extraModules;
   };
   root = flakes.template.nixops4;
 in
-{
+rec {
   inherit root flakes;
-  export = root.rootFunction {
+  args = {
     resourceProviderSystem = "x86_64-linux";
     inherit outputValues;
   };
+  export = root.rootFunction args;
+  configuration = root.evalWith args;
 }

@@ -26,7 +26,23 @@ let
   };
   nixops4 = {
     lib = nixops4Lib // {
-      mkRoot = args: nixops4Lib.mkRoot (args // { modules = args.modules ++ extraRootModules; });
+      # The real mkRoot, given extraRootModules; `evalWith` is the configuration its
+      # rootFunction evaluates (mkRoot's own baseArgs), for tests that look inside.
+      mkRoot =
+        args:
+        let
+          args' = args // {
+            modules = args.modules ++ extraRootModules;
+          };
+        in
+        nixops4Lib.mkRoot args'
+        // {
+          evalWith = nixops4Lib.evalRoot {
+            prefix = args'.prefix or [ ];
+            specialArgs = args'.specialArgs or { };
+            modules = [ (reference + "/nixops4/nix/component/base-modules.nix") ] ++ args'.modules;
+          };
+        };
     };
     modules.nixops4Provider.local = import (reference + "/nixops4/nix/providers/local.nix") {
       withSystem = withSystem nixops4Packages;
