@@ -66,8 +66,30 @@ let
         type = types.attrsOf unitOption;
         default = { };
       };
+      # nixos/lib/systemd-unit-options.nix checks Type= and Restart= against systemd's
+      # values (checkService).
       serviceConfig = mkOption {
-        type = types.attrsOf unitOption;
+        type = types.addCheck (types.attrsOf unitOption) (
+          sc:
+          lib.elem (sc.Type or "simple") [
+            "exec"
+            "simple"
+            "forking"
+            "oneshot"
+            "dbus"
+            "notify"
+            "notify-reload"
+            "idle"
+          ]
+          && lib.elem (sc.Restart or "no") [
+            "no"
+            "on-success"
+            "on-failure"
+            "on-abnormal"
+            "on-abort"
+            "always"
+          ]
+        );
         default = { };
       };
     };
