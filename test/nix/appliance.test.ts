@@ -125,7 +125,7 @@ test("the appliance opens its ports on the LAN interface only", () => {
   assert.deepEqual(Object.keys(a.firewall.interfaces), ["enp1s0"]);
   assert.deepEqual(a.firewall.interfaces.enp1s0, {
     allowedTCPPorts: [80],
-    allowedUDPPorts: [67, 4011, 69, 5353],
+    allowedUDPPorts: [67, 69, 4011, 5353],
   });
   // Ports follow the settings.
   const moved = appliance(

@@ -4,16 +4,15 @@ let
   inherit (lib) mkOption types;
 
   # nixos/modules/services/networking/firewall.nix: the options shared by the global
-  # firewall and each `interfaces.<name>`.
+  # firewall and each `interfaces.<name>`; port lists come out sorted, without repeats.
+  portList = mkOption {
+    type = types.listOf types.port;
+    default = [ ];
+    apply = ports: lib.unique (builtins.sort builtins.lessThan ports);
+  };
   portOptions = {
-    allowedTCPPorts = mkOption {
-      type = types.listOf types.port;
-      default = [ ];
-    };
-    allowedUDPPorts = mkOption {
-      type = types.listOf types.port;
-      default = [ ];
-    };
+    allowedTCPPorts = portList;
+    allowedUDPPorts = portList;
   };
 
   # nixos/modules/tasks/network-interfaces.nix: one static address.
