@@ -165,3 +165,41 @@ test("net.core.rmem_max: nixpkgs takes the highest value, so a lower plain defin
     16777216,
   );
 });
+
+test("landscaper.iso (nixosConfigurations.landscaper-iso): Landscaper, NixOps4 and the template on nixpkgs' minimal CD, the service not started", () => {
+  const iso = evalJson(
+    "flakes.nix",
+    `let c = eval.landscaper.nixosConfigurations.landscaper-iso.config; in {
+      file = c.system.build.isoImage.fileName;
+      label = c.isoImage.appendToMenuLabel;
+      packages = map (p: p.name) c.environment.systemPackages;
+      services = builtins.attrNames c.systemd.services;
+      enabled = c.services.landscaper.enable;
+      features = c.nix.settings.experimental-features;
+      motd = c.users.motd;
+      toplevel = c.system.build.toplevel.outPath;
+      warnings = c.warnings;
+    }`,
+  ) as {
+    file: string;
+    label: string;
+    packages: string[];
+    services: string[];
+    enabled: boolean;
+    features: string[];
+    motd: string;
+    warnings: string[];
+  };
+  assert.equal(iso.file, "landscaper.iso");
+  assert.equal(iso.label, " Landscaper installer");
+  assert.ok(iso.packages.some((p) => p.startsWith("landscaper-")));
+  assert.ok(iso.packages.includes("nixops4"));
+  assert.equal(iso.enabled, false);
+  assert.deepEqual(iso.services.sort(), [
+    "landscaper-deployment-template",
+    "landscaper-flake-source",
+  ]);
+  assert.deepEqual(iso.features, ["nix-command", "flakes"]);
+  assert.match(iso.motd, /nixos-install --flake \/mnt\/root\/fediversity-network#landscaper/);
+  assert.deepEqual(iso.warnings, []);
+});

@@ -5,6 +5,12 @@ let
 in
 {
   options.users = {
+    # nixos/modules/security/pam.nix
+    motd = mkOption {
+      type = types.nullOr types.lines;
+      default = null;
+    };
+
     # nixos/modules/config/users-groups.nix
     users = mkOption {
       default = { };
