@@ -31,8 +31,7 @@ let
 
   named = names: lib.genAttrs names package;
 
-  isx86_64 = lib.hasPrefix "x86_64-" system;
-  isAarch64 = lib.hasPrefix "aarch64-" system;
+  hostPlatform = lib.systems.elaborate system;
 
   # pkgs/build-support/trivial-builders: the text lands in the store as a file.
   writeTextFile =
@@ -74,13 +73,11 @@ let
   // {
     inherit lib;
 
-    stdenv.hostPlatform = lib.systems.elaborate system // {
-      inherit isx86_64 isAarch64;
-    };
+    stdenv.hostPlatform = hostPlatform;
 
     # The kernel names its image file (bzImage on x86, Image on ARM).
     linux = package "linux" // {
-      target = if isx86_64 then "bzImage" else "Image";
+      target = if hostPlatform.isx86 then "bzImage" else "Image";
     };
 
     # nixpkgs' default Node.js (package.nix asserts 20 or newer).
