@@ -5,7 +5,7 @@
   device ? "/dev/vda",
 }:
 let
-  inherit (import ./installer.nix { inherit reference; }) flakes;
+  flakes = import ./flakes.nix { inherit reference; };
   inherit (flakes) lib landscaper;
   layout = import ../../../nixos/template/disko/single-disk.nix { inherit device; };
 

@@ -35,7 +35,7 @@ let
   };
 in
 {
-  inherit base nbp flakes;
+  inherit base nbp;
   summary = {
     inherit (nbp)
       kernel
