@@ -6,8 +6,8 @@
 # installation host key for sshd (/etc/ssh/ssh_host_ed25519_key), runs the job's steps
 # reporting progress, calls back and reboots. The job, built below, partitions with the
 # machine's disko script, installs its prebuilt *base* system with nixos-install and copies
-# the installation host key into it. Both store paths are part of this image's closure
-# (and so of its squashfs), so the install needs no network beyond Landscaper.
+# the installation host key into it. Both store paths are in the image's squashfs
+# (netboot.storeContents), so the install needs no network beyond Landscaper.
 #
 # Everything Landscaper needs to register the machine is in `system.build.landscaper`:
 # `{ kernel, initrd, cmdline, job }` (kernel and initrd are store paths on the host that
@@ -67,11 +67,17 @@ in
   };
 
   config = {
-    # The base system and the disko script travel inside the image.
-    system.extraDependencies = [
+    # The base system and the disko script travel inside the image: netboot.nix packs
+    # the closures of netboot.storeContents into the squashfs. (system.extraDependencies
+    # would not do: netboot-minimal.nix empties it with mkOverride 70.)
+    netboot.storeContents = [
       cfg.target
       cfg.diskoScript
     ];
+
+    # The installer lives for one install and keeps no state; nothing in the netboot
+    # profiles sets this, and nixpkgs warns on every evaluation when it is left unset.
+    system.stateVersion = lib.mkDefault lib.trivial.release;
 
     # The installer profile ships documentation and the manual; an install does not
     # read them, and every megabyte is sent over the LAN to each machine.

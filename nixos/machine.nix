@@ -83,6 +83,8 @@ let
       inherit state;
       inputs = {
         inherit (config) mac socket;
+        # Shown on the status page, in `watch` and `machines list`.
+        hostname = config.hostName;
         inherit (nbp)
           kernel
           initrd

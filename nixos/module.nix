@@ -221,7 +221,10 @@ in
 
       # The proxyDHCP asks for a 4 MiB receive buffer so that a rack powering on at once
       # (2,000 DISCOVERs in a burst, measured) loses no request; the kernel caps it here.
-      boot.kernel.sysctl."net.core.rmem_max" = lib.mkDefault 4194304;
+      # nixpkgs merges this sysctl as "highest value wins" among definitions of the same
+      # priority: a plain definition joins that merge, where mkDefault would lose to any
+      # plain lower value elsewhere.
+      boot.kernel.sysctl."net.core.rmem_max" = 4194304;
 
       environment.systemPackages = [ cfg.package ] ++ optional (cfg.nixops4Package != null) cfg.nixops4Package;
       # The CLI and the provider find the socket without flags.

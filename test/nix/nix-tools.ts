@@ -1,18 +1,21 @@
-// Running Debian's Nix 2.8 for the Nix tests: no nixpkgs, no daemon, no network. Every
-// evaluation is builtins only, against a dummy store, with state and cache dirs of its own.
+// Running Nix for the Nix tests: Debian trixie's Nix 2.26, unpacked privately by
+// scripts/deps/nix-trixie (bookworm's 2.8 cannot evaluate nixpkgs' lib.fileset). No daemon,
+// no network, a dummy store: evaluation only, with state and cache dirs of its own. The
+// real Nix code evaluated against (nixpkgs' lib, NixOps4, nixops4-nixos, disko) is read
+// from ../shared/reference/nix or $LANDSCAPER_NIX_REFERENCE.
 import { after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = fileURLToPath(new URL("../../../", import.meta.url));
 export const scratch = mkdtempSync(join(tmpdir(), "lst-nix-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Nix 2.8 wants writable state, log and cache dirs; give it its own so that it runs as
+/** Nix wants writable state, log and cache dirs; give it its own so that it runs as
  * root in CI without a daemon and never touches /nix or the real HOME. */
 const nixEnv: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
@@ -37,8 +40,53 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const nixDir = process.env.LANDSCAPER_NIX_DIR ?? "/opt/landscaper/nix-2.26";
+const nixInstantiateBin = join(nixDir, "bin/nix-instantiate");
+
 export function nixInstantiate(args: string[]): Run {
-  return run("nix-instantiate", ["--store", "dummy://", ...args], nixEnv);
+  assert.ok(
+    existsSync(nixInstantiateBin),
+    `Nix 2.26 is not installed at ${nixInstantiateBin}: run scripts/deps/install (or set LANDSCAPER_NIX_DIR)`,
+  );
+  return run(nixInstantiateBin, ["--store", "dummy://", ...args], nixEnv);
+}
+
+/** The real Nix code to evaluate against (see ../shared/reference/nix/README.md). Its
+ * absence fails the test that needs it, saying where it was looked for. */
+export function nixReference(): string {
+  const candidates = [
+    process.env.LANDSCAPER_NIX_REFERENCE,
+    resolve(root, "../shared/reference/nix"),
+  ].filter((c): c is string => c !== undefined && c !== "");
+  const found = candidates.find((c) => existsSync(join(c, "nixpkgs-lib/lib/default.nix")));
+  assert.ok(
+    found !== undefined,
+    `the reference Nix code (nixpkgs lib, NixOps4, nixops4-nixos, disko) is absent: looked in ${candidates.join(", ")}; set LANDSCAPER_NIX_REFERENCE to its directory`,
+  );
+  return found;
+}
+
+/** Evaluate `expr` with `eval` bound to the given file of test/nix/eval applied to the
+ * reference code (and `extra`, a Nix attribute set of more arguments). */
+export function evalExpr(file: string, expr: string, extra = "{ }"): Run {
+  const path = join(root, "test/nix/eval", file);
+  const full = `let eval = import ${path} ({ reference = ${nixReference()}; } // ${extra}); in ${expr}`;
+  return nixInstantiate(["--eval", "--strict", "--json", "-E", full]);
+}
+
+/** Like evalExpr, to a JSON value; a failed evaluation fails the test with Nix's message. */
+export function evalJson(file: string, expr: string, extra = "{ }"): unknown {
+  const r = evalExpr(file, expr, extra);
+  assert.equal(r.status, 0, `evaluating ${file} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Keep a JSON document under test-output/ for people to read. */
+export function keepJson(name: string, value: unknown): string {
+  const file = join(root, "test-output/nix", name);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(value, null, 2) + "\n");
+  return file;
 }
 
 /** Evaluate a Nix expression (builtins only) to a JSON value. */

@@ -1,13 +1,22 @@
-// The Nix side, as far as this machine can check it: Debian's Nix 2.8 without nixpkgs and
-// without network. Every .nix file must parse; settings.nix (builtins only) renders a config
-// that Landscaper accepts; the template's disk layout has what base.nix relies on; shell
-// scripts under nbp/ pass `sh -n` and shellcheck. The NixOps4 side is in nixops4.test.ts.
+// The Nix side that needs no module system: every .nix file parses; settings.nix (builtins
+// only) renders a config that Landscaper accepts; package.nix's source set (lib.fileset,
+// which is why these tests run Nix 2.26); shell scripts under nbp/ pass `sh -n` and
+// shellcheck. The module evaluations are in appliance, installer, disko and nixops4.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultConfig, loadConfigFile } from "../../src/config/config.js";
-import { nixEval, nixInstantiate, nixString, repoFiles, root, run, scratch } from "./nix-tools.js";
+import {
+  evalJson,
+  nixEval,
+  nixInstantiate,
+  nixString,
+  repoFiles,
+  root,
+  run,
+  scratch,
+} from "./nix-tools.js";
 
 test("every .nix file parses (nix-instantiate --parse)", () => {
   const files = repoFiles(".nix");
@@ -134,28 +143,33 @@ test("a wrongly typed value renders, and the module's build-time --check-config 
   assert.match(check.stderr, /http\.port/);
 });
 
-test("the template's disk layout boots BIOS (EF02 for GRUB) and UEFI (ESP at /boot)", () => {
-  const layout = nixEval(
-    `(import ${join(root, "nixos/template/disko/single-disk.nix")} { device = "/dev/vda"; }).disko.devices`,
-  ) as {
-    disk: Record<
-      string,
-      {
-        device: string;
-        content: {
-          type: string;
-          partitions: Record<string, { type?: string; content?: { mountpoint?: string } }>;
-        };
-      }
-    >;
+test("package.nix builds from package.json, the lockfile, tsconfig.json and src/ only, and wraps both commands", () => {
+  const dir = root.replace(/\/$/, "");
+  const pkg = evalJson(
+    "flakes.nix",
+    `let
+      inherit (eval) lib;
+      pkg = eval.landscaper.packages.x86_64-linux.landscaper;
+      only = lib.fileset.toSource {
+        root = ${dir};
+        fileset = lib.fileset.unions [ ${dir}/package.json ${dir}/package-lock.json ${dir}/tsconfig.json ${dir}/src ];
+      };
+    in {
+      inherit (pkg) name installPhase;
+      sameSource = pkg.src.outPath == only.outPath;
+      default = eval.landscaper.packages.x86_64-linux.default.outPath == pkg.outPath;
+    }`,
+  ) as { name: string; installPhase: string; sameSource: boolean; default: boolean };
+  const packageJson = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    version: string;
+    bin: Record<string, string>;
   };
-  const disk = layout.disk.main!;
-  assert.equal(disk.device, "/dev/vda");
-  assert.equal(disk.content.type, "gpt");
-  const parts = Object.values(disk.content.partitions);
-  // nixos/base.nix relies on both: disko sets GRUB's BIOS device from the EF02 partition,
-  // and GRUB's EFI files go to boot.loader.efi.efiSysMountPoint, /boot by default.
-  assert.ok(parts.some((p) => p.type === "EF02"));
-  assert.ok(parts.some((p) => p.type === "EF00" && p.content?.mountpoint === "/boot"));
-  assert.ok(parts.some((p) => p.content?.mountpoint === "/"));
+  assert.equal(pkg.name, `landscaper-${packageJson.version}`);
+  assert.ok(pkg.sameSource, "the source set holds more or less than the build reads");
+  assert.ok(pkg.default);
+  for (const [name, path] of Object.entries(packageJson.bin))
+    assert.ok(
+      pkg.installPhase.includes(`$out/bin/${name} \\\n  --add-flags "$dest/"${path}`),
+      `no wrapper for ${name} -> ${path}:\n${pkg.installPhase}`,
+    );
 });

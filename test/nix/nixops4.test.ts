@@ -1,12 +1,14 @@
-// The NixOps4 side, evaluated with builtins only: the provider declaration and the machine
-// component against a stub `lib` (test/nix/stub-lib.nix), the template's root component,
-// and the installer's job against Landscaper's own job validation and rendering.
+// The NixOps4 side, evaluated as `nixops4 apply` evaluates it: the template's flake.nix and
+// deployment with one machine, through NixOps4's own mkRoot/evalRoot (from
+// ../shared/reference/nix), the real machine component, the real nixops4-nixos component
+// and the real disko module, against the nixpkgs stand-in. Also the installer's job
+// against Landscaper's own job validation and rendering.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderJobSh, validateJob, type Job } from "../../src/boot/job.js";
-import { nixEval, nixInstantiate, root, run, scratch } from "./nix-tools.js";
+import { evalExpr, evalJson, keepJson, nixEval, root, run, scratch } from "./nix-tools.js";
 
 /** DESIGN.md "NixOps4 resource provider" (plus pxe_nbp hostname and reinstall): every type requires state; `?` marks optional. */
 const DESIGN_RESOURCE_TYPES: Record<string, { inputs: string; outputs: string }> = {
@@ -24,24 +26,10 @@ const DESIGN_RESOURCE_TYPES: Record<string, { inputs: string; outputs: string }>
 };
 
 test("the provider module declares exactly DESIGN.md's resource types, inputs and outputs", () => {
-  const expr = `
-    let
-      lib = import ${join(root, "test/nix/stub-lib.nix")};
-      provider = import ${join(root, "nixos/nixops4-provider.nix")} {
-        packageFor = system: "/nix/store/00000000000000000000000000000000-landscaper-" + system;
-      } { inherit lib; resourceProviderSystem = "x86_64-linux"; };
-      kind = o: if !(o ? default) then "required" else if o.default == null then "optional" else "defaulted";
-      describe = builtins.mapAttrs (_: kind);
-    in {
-      inherit (provider) _class executable type;
-      resourceTypes = builtins.mapAttrs (_: rt: {
-        inherit (rt) requireState description;
-        inputs = describe rt.inputs.options;
-        outputs = describe rt.outputs.options;
-      }) provider.resourceTypes;
-    }`;
-  const decl = nixEval(expr) as {
-    _class: string;
+  const decl = evalJson(
+    "deployment.nix",
+    'eval.providerOf [ "members" "web1" "providers" "landscaper" ]',
+  ) as {
     executable: string;
     type: string;
     resourceTypes: Record<
@@ -54,11 +42,10 @@ test("the provider module declares exactly DESIGN.md's resource types, inputs an
       }
     >;
   };
-  assert.equal(decl._class, "nixops4Provider");
   assert.equal(decl.type, "stdio");
-  assert.equal(
+  assert.match(
     decl.executable,
-    "/nix/store/00000000000000000000000000000000-landscaper-x86_64-linux/bin/nixops4-resources-landscaper",
+    /^\/nix\/store\/[a-z0-9]{32}-landscaper-[^/]+\/bin\/nixops4-resources-landscaper$/,
   );
   assert.deepEqual(
     Object.keys(decl.resourceTypes).sort(),
@@ -81,6 +68,208 @@ test("the provider module declares exactly DESIGN.md's resource types, inputs an
   }
 });
 
+interface Resource {
+  type: string;
+  state: string[] | null;
+  inputs: Record<string, unknown>;
+  outputsSkeleton: Record<string, unknown>;
+  provider: { executable: string; args: string[]; type: string };
+}
+interface Tree {
+  resource?: Resource;
+  members?: Record<string, Tree>;
+}
+
+function deployment(extra = "{ }"): Tree {
+  return evalJson("deployment.nix", "eval.export", extra) as Tree;
+}
+
+/** The tree's shape: each member's resource type, or its members' shapes. */
+function shape(tree: Tree): unknown {
+  if (tree.resource) return tree.resource.type;
+  return Object.fromEntries(Object.entries(tree.members ?? {}).map(([k, v]) => [k, shape(v)]));
+}
+
+const resource = (tree: Tree, ...path: string[]): Resource => {
+  let t = tree;
+  for (const p of path) t = t.members![p]!;
+  return t.resource!;
+};
+
+const LANDSCAPER_PROVIDER =
+  /^\/nix\/store\/[a-z0-9]{32}-landscaper-[^/]+\/bin\/nixops4-resources-landscaper$/;
+const LOCAL_PROVIDER =
+  /^\/nix\/store\/[a-z0-9]{32}-nixops4-resources-local\/bin\/nixops4-resources-local$/;
+
+test("the template's deployment with one machine: the resource tree NixOps4 receives, as DESIGN.md and docs/nix.md promise", () => {
+  const tree = deployment();
+  keepJson("deployment.json", tree);
+  // One state file for the deployment; the machine's four members, in one component.
+  assert.deepEqual(shape(tree), {
+    landscaper_state: "state_file",
+    web1: {
+      installation_host_key: "ssh_keypair",
+      installation_pxe_nbp: "pxe_nbp",
+      ssh_host_public_key: "ssh_host_public_key",
+      nixos: "exec",
+    },
+  });
+  assert.deepEqual(resource(tree, "landscaper_state").inputs, { name: "landscaper-state.json" });
+  assert.match(resource(tree, "landscaper_state").provider.executable, LOCAL_PROVIDER);
+  assert.equal(resource(tree, "landscaper_state").state, null);
+
+  for (const name of ["installation_host_key", "installation_pxe_nbp", "ssh_host_public_key"]) {
+    const r = resource(tree, "web1", name);
+    assert.match(r.provider.executable, LANDSCAPER_PROVIDER, `${name} provider`);
+    assert.equal(r.provider.type, "stdio");
+    // The stateful members keep their state in the deployment's state file.
+    assert.deepEqual(r.state, ["landscaper_state"], `${name} state`);
+    // Every input is one DESIGN.md declares, every required one is set.
+    const declared = DESIGN_RESOURCE_TYPES[r.type]!.inputs.split(", ");
+    assert.deepEqual(
+      Object.keys(r.inputs).sort(),
+      declared.map((i) => i.replace(/\?$/, "")).sort(),
+      `${name} inputs`,
+    );
+    for (const input of declared.filter((i) => !i.endsWith("?")))
+      assert.notEqual(r.inputs[input], null, `${name} leaves ${input} unset`);
+    assert.deepEqual(
+      Object.keys(r.outputsSkeleton).sort(),
+      DESIGN_RESOURCE_TYPES[r.type]!.outputs.split(", ").sort(),
+      `${name} outputs`,
+    );
+  }
+  const nixos = resource(tree, "web1", "nixos");
+  assert.match(nixos.provider.executable, LOCAL_PROVIDER);
+  assert.equal(nixos.state, null);
+});
+
+test("outputs flow ssh_keypair -> pxe_nbp -> ssh_host_public_key -> nixos", () => {
+  const tree = deployment();
+  const key = resource(tree, "web1", "installation_host_key").inputs;
+  assert.deepEqual(key, { keyType: "ed25519", comment: "landscaper-installation@web1" });
+
+  const nbp = resource(tree, "web1", "installation_pxe_nbp").inputs;
+  // The key pair's outputs become the registration's installation host key.
+  assert.deepEqual(nbp.installationHostKey, {
+    publicKey: "ssh-ed25519 AAAAINSTALLATION installation@web1",
+    privateKey:
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nINSTALLATION web1\n-----END OPENSSH PRIVATE KEY-----\n",
+  });
+  assert.equal(nbp.mac, "52:54:00:12:34:56");
+  assert.match(String(nbp.kernel), /^\/nix\/store\/[a-z0-9]{32}-linux-[^/]+\/bzImage$/);
+  assert.match(String(nbp.initrd), /^\/nix\/store\/[a-z0-9]{32}-initrd\/initrd$/);
+  assert.match(String(nbp.cmdline), /^init=\/nix\/store\/[a-z0-9]{32}-nixos-system-[^ ]+\/init /);
+  const job = validateJob(nbp.job);
+  if (typeof job === "string") assert.fail(job);
+
+  const rekey = resource(tree, "web1", "ssh_host_public_key").inputs;
+  // From the registration's output (not the key pair's), so that it waits for Landscaper
+  // to know the machine.
+  assert.equal(rekey.expectedHostPublicKey, "ssh-ed25519 AAAAREGISTERED installation@web1");
+  assert.equal(rekey.mac, nbp.mac);
+  assert.equal(rekey.host, "192.168.10.21");
+  assert.equal(rekey.privateKeyFile, "/root/.ssh/id_ed25519");
+  assert.equal(rekey.privateKey, null, "no private key passes through Nix");
+
+  const n = evalJson("deployment.nix", 'eval.nixosOf "web1"') as {
+    ssh: { host: string; user: string; hostPublicKey: string; opts: string };
+    toplevel: string;
+    hostName: string;
+    stateVersion: string;
+    rootFileSystem: string;
+    grubDevices: string[];
+    permitRootLogin: string;
+    authorizedKeys: string[];
+    applyCommands: string;
+  };
+  // nixops4-nixos trusts the host key ssh_host_public_key produced.
+  assert.deepEqual(n.ssh, {
+    host: "192.168.10.21",
+    user: "root",
+    hostPublicKey: "ssh-ed25519 AAAANEW web1",
+    opts: "-i /root/.ssh/id_ed25519 -o IdentitiesOnly=yes",
+  });
+  const args = resource(tree, "web1", "nixos").inputs.args as string[];
+  assert.equal(args[2], "root@192.168.10.21");
+  assert.equal(args[3], n.toplevel);
+  // The real configuration: the machine's module plus disko's layout, base.nix and the
+  // deployer's key, and nixops4-nixos's apply script.
+  assert.equal(n.hostName, "web1");
+  assert.equal(n.stateVersion, "26.05");
+  assert.equal(n.rootFileSystem, "ext4");
+  assert.deepEqual(n.grubDevices, ["/dev/vda"]);
+  assert.equal(n.permitRootLogin, "prohibit-password");
+  assert.deepEqual(n.authorizedKeys, ["ssh-ed25519 AAAADEPLOYER deployer"]);
+  assert.match(n.applyCommands, /\$out\/bin\/apply/);
+});
+
+test("the machine's registration carries its host name (pxe_nbp hostname)", () => {
+  const nbp = resource(deployment(), "web1", "installation_pxe_nbp").inputs;
+  assert.equal(nbp.hostname, "web1");
+});
+
+test("NixOps4's rootFunction gives the configuration's _export unchanged", () => {
+  assert.equal(
+    evalJson("deployment.nix", "eval.export == eval.configuration.config._export"),
+    true,
+  );
+});
+
+const SOLO = `{
+  applied = [ "web1" "solo" ];
+  extraModules = [
+    ({ landscaperFlake, ... }: {
+      members.solo = {
+        imports = [ landscaperFlake.modules.nixops4Component.machine ];
+        mac = "52:54:00:00:00:02";
+        host = "192.168.10.22";
+        disko = import ${join(root, "nixos/template/disko/single-disk.nix")} { };
+        stateVersion = "26.05";
+        deployer.publicKeys = [ "ssh-ed25519 AAAADEPLOYER deployer" ];
+      };
+    })
+  ];
+}`;
+
+test("a machine component without stateResource keeps its own state file, and uses the ssh-agent without a key file", () => {
+  const tree = deployment(SOLO);
+  assert.deepEqual(shape(tree.members!.solo!), {
+    installation_host_key: "ssh_keypair",
+    installation_pxe_nbp: "pxe_nbp",
+    ssh_host_public_key: "ssh_host_public_key",
+    nixos: "exec",
+    state_file: "state_file",
+  });
+  assert.deepEqual(resource(tree, "solo", "state_file").inputs, {
+    name: "landscaper-solo.state.json",
+  });
+  for (const name of ["installation_host_key", "installation_pxe_nbp", "ssh_host_public_key"])
+    assert.deepEqual(resource(tree, "solo", name).state, ["solo", "state_file"]);
+  assert.equal(resource(tree, "solo", "ssh_host_public_key").inputs.privateKeyFile, null);
+  const n = evalJson("deployment.nix", 'eval.nixosOf "solo"', SOLO) as { ssh: { opts: string } };
+  assert.equal(n.ssh.opts, "");
+});
+
+test("a deployer key file in the Nix store is refused", () => {
+  const r = evalExpr(
+    "deployment.nix",
+    "eval.export",
+    '{ extraModules = [ ({ lib, ... }: { landscaper.deployer.privateKeyFile = lib.mkForce "/nix/store/00000000000000000000000000000000-id_ed25519"; }) ]; }',
+  );
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /privateKeyFile \/nix\/store\/\S+ is in the Nix store/);
+});
+
+test("the template refuses a machine named like its state file", () => {
+  const r = evalExpr(
+    "deployment.nix",
+    "eval.export",
+    '{ extraModules = [ { landscaper.machines.landscaper_state = { mac = "52:54:00:00:00:03"; host = "192.168.10.23"; disko = { }; }; } ]; }',
+  );
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /the name landscaper_state is taken/);
+});
 const FAKE_DISKO = "/nix/store/11111111111111111111111111111111-disko";
 const FAKE_SYSTEM = "/nix/store/22222222222222222222222222222222-nixos-system-web1-26.05";
 
@@ -168,121 +357,4 @@ test("the job's host-key step copies the installation key into the new system", 
     keyOf(readFileSync(`${priv}.pub`, "utf8")),
     keyOf(readFileSync(join(sshDir, "ssh_host_ed25519_key.pub"), "utf8")),
   );
-});
-
-interface MachineShape {
-  classOf: string;
-  ownMembers: string[];
-  providers: string[];
-  members: Record<
-    string,
-    { type: string; state: string[] | null; inputs: Record<string, unknown> | null }
-  >;
-  nixos: {
-    ssh: { host: string; user: string; hostPublicKey: string; opts: string };
-    hasNixpkgs: boolean;
-    moduleImports: number;
-  };
-}
-
-function machineShape(args: string): MachineShape {
-  return nixEval(`import ${join(root, "test/nix/machine-shape.nix")} { ${args} }`) as MachineShape;
-}
-
-test("the machine component declares the design's four members, wired as DESIGN.md says", () => {
-  const m = machineShape("");
-  assert.equal(m.classOf, "nixops4Component");
-  assert.deepEqual(Object.keys(m.members).sort(), [
-    "installation_host_key",
-    "installation_pxe_nbp",
-    "nixos",
-    "ssh_host_public_key",
-  ]);
-  assert.deepEqual(m.providers.sort(), ["landscaper", "local"]);
-  assert.equal(m.members.installation_host_key!.type, "ssh_keypair");
-  assert.equal(m.members.installation_pxe_nbp!.type, "pxe_nbp");
-  assert.equal(m.members.ssh_host_public_key!.type, "ssh_host_public_key");
-  assert.equal(m.members.nixos!.type, "exec");
-
-  // Every input the component sets is one DESIGN.md declares, and every required one is set.
-  for (const name of ["installation_host_key", "installation_pxe_nbp", "ssh_host_public_key"]) {
-    const member = m.members[name]!;
-    const spec = DESIGN_RESOURCE_TYPES[member.type]!;
-    const declared = spec.inputs.split(", ");
-    const allowed = declared.map((i) => i.replace(/\?$/, ""));
-    const required = declared.filter((i) => !i.endsWith("?"));
-    for (const input of Object.keys(member.inputs ?? {}))
-      assert.ok(allowed.includes(input), `${name} sets undeclared input ${input}`);
-    for (const input of required)
-      assert.ok(member.inputs?.[input] != null, `${name} leaves required input ${input} unset`);
-    // Stateful resources all keep their state in the component's own state file.
-    assert.deepEqual(member.state, ["web1", "state_file"], `${name} state`);
-  }
-  assert.deepEqual(m.ownMembers, ["state_file"]);
-
-  const nbp = m.members.installation_pxe_nbp!.inputs!;
-  assert.deepEqual(nbp.installationHostKey, {
-    publicKey: "ssh-ed25519 INSTALLATION",
-    privateKey: "INSTALLATION PRIVATE KEY",
-  });
-  const rekey = m.members.ssh_host_public_key!.inputs!;
-  // Depends on the registration, so it cannot wait for a machine Landscaper does not know.
-  assert.equal(rekey.expectedHostPublicKey, "ssh-ed25519 INSTALLATION-AS-REGISTERED");
-  assert.equal(rekey.mac, nbp.mac);
-  assert.equal(rekey.privateKeyFile, "/root/.ssh/id_ed25519");
-  assert.equal(rekey.privateKey, undefined, "no private key passes through Nix");
-
-  assert.equal(m.nixos.ssh.hostPublicKey, "ssh-ed25519 NEW");
-  assert.equal(m.nixos.ssh.user, "root");
-  assert.match(m.nixos.ssh.opts, /^-i \/root\/\.ssh\/id_ed25519 /);
-  assert.ok(m.nixos.hasNixpkgs);
-  // The machine's own modules (disko, base.nix, keys) plus its nixos.module.
-  assert.equal(m.nixos.moduleImports, 2);
-});
-
-test("the machine component uses the deployment's state file when given one, and the agent without a key file", () => {
-  const m = machineShape(
-    'stateResource = { absoluteMemberPath = [ "landscaper_state" ]; }; privateKeyFile = null;',
-  );
-  assert.deepEqual(m.ownMembers, []);
-  for (const name of ["installation_host_key", "installation_pxe_nbp", "ssh_host_public_key"])
-    assert.deepEqual(m.members[name]!.state, ["landscaper_state"]);
-  assert.equal(m.members.ssh_host_public_key!.inputs!.privateKeyFile, null);
-  assert.equal(m.nixos.ssh.opts, "");
-});
-
-test("a deployer key file in the Nix store is refused", () => {
-  const expr = `import ${join(root, "test/nix/machine-shape.nix")} { privateKeyFile = "/nix/store/00000000000000000000000000000000-id_ed25519"; }`;
-  const r = nixInstantiate(["--eval", "--strict", "--json", "-E", expr]);
-  assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /privateKeyFile .* is in the Nix store/);
-});
-
-test("the template turns landscaper.machines into one machine component each, sharing one state file", () => {
-  const d = nixEval(`import ${join(root, "test/nix/deployment-shape.nix")} { }`) as {
-    options: string[];
-    members: Record<string, Record<string, unknown>>;
-  };
-  assert.deepEqual(d.options, ["deployer", "machines", "stateVersion"]);
-  assert.deepEqual(Object.keys(d.members).sort(), ["db1", "landscaper_state", "web1"]);
-  assert.deepEqual(d.members.landscaper_state, {
-    type: "state_file",
-    inputs: { name: "landscaper-state.json" },
-  });
-  for (const name of ["web1", "db1"]) {
-    const m = d.members[name]!;
-    assert.deepEqual(m.imports, [{ "stand-in": "machine component" }]);
-    assert.deepEqual(m.stateResource, ["landscaper_state"]);
-    assert.equal(m.stateVersion, "26.05");
-    assert.equal(typeof m.mac, "string");
-  }
-  const clash = nixInstantiate([
-    "--eval",
-    "--strict",
-    "--json",
-    "-E",
-    `import ${join(root, "test/nix/deployment-shape.nix")} { machineNames = [ "landscaper_state" ]; }`,
-  ]);
-  assert.notEqual(clash.status, 0);
-  assert.match(clash.stderr, /the name landscaper_state is taken/);
 });
