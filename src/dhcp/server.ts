@@ -112,8 +112,6 @@ export async function startDhcpServer(
   const clientPort = opts.clientPort ?? 68;
   const rcvbuf = opts.recvBufferSize ?? 4 * 1024 * 1024;
   const files: BootFiles = {
-    address,
-    httpPort: config.http.port,
     efi: config.ipxe.efi,
     bios: config.ipxe.bios,
     arm64Efi: opts.arm64Efi ?? config.ipxe.arm64,
@@ -164,7 +162,7 @@ export async function startDhcpServer(
       return;
     }
     const mac = macOf(req.chaddr);
-    const choice = chooseBoot(client, oracle.bootFor(mac), mac, files, arrival);
+    const choice = chooseBoot(client, oracle.bootFor(mac), mac, files, ctx.urls, arrival);
     if (!choice.answer) {
       count("ignored", client.kind);
       if (debug) log.debug({ mac, client: client.kind, reason: choice.reason }, "not answered");

@@ -3,7 +3,9 @@
  * Pure policy over a parsed packet: the server supplies the machine's boot plan.
  * Table: DESIGN.md "proxyDHCP decisions"; firmware facts: reference/firmware-notes.md.
  */
-import { macForUrl, type Mac } from "../core/mac.js";
+import type { BootPlan } from "../boot/plan.js";
+import type { BootUrls } from "../boot/urls.js";
+import type { Mac } from "../core/mac.js";
 import type { DhcpPacket } from "./packet.js";
 import { OPT, clientArch, userClass, vendorClass } from "./options.js";
 
@@ -41,23 +43,40 @@ export function classifyClient(p: Pick<DhcpPacket, "options">): ClientInfo {
   return { kind: "none", arch };
 }
 
-/** Where the boot files live, as the server knows them from its config. */
+/** The iPXE binaries the appliance offers, by their names in the iPXE dir (config `ipxe.*`). */
 export interface BootFiles {
-  /** The appliance address put in siaddr and URLs. */
-  readonly address: string;
-  readonly httpPort: number;
-  /** TFTP/HTTP name of the x86-64 EFI iPXE (config `ipxe.efi`). */
+  /** The x86-64 EFI iPXE (config `ipxe.efi`), over TFTP or HTTP. */
   readonly efi: string;
-  /** TFTP name of the BIOS iPXE (config `ipxe.bios`). */
+  /** The BIOS iPXE (config `ipxe.bios`), over TFTP. */
   readonly bios: string;
   /** arm64 EFI iPXE, when the appliance has one; arm64 clients get no answer otherwise. */
   readonly arm64Efi: string | null;
 }
 
-/** The structural part of the registry's BootPlan this decision needs. */
-export interface PlanKind {
-  readonly kind: "install" | "local" | "none";
+/** One row of the boot-file table: a firmware's way of booting and arch, and what it gets. */
+export interface BootFileRow {
+  readonly client: "pxe" | "http";
+  /** RFC 4578 architecture type. */
+  readonly arch: number;
+  readonly file: keyof BootFiles;
 }
+
+/**
+ * Which iPXE binary each firmware gets. A PXE client fetches it over TFTP, an HTTP-boot
+ * client over HTTP; iPXE itself always gets its script. Arches not listed get no answer.
+ */
+export const BOOT_FILE_TABLE: readonly BootFileRow[] = [
+  { client: "pxe", arch: ARCH.biosX86, file: "bios" },
+  { client: "pxe", arch: ARCH.efiIa32, file: "efi" },
+  { client: "pxe", arch: ARCH.efiX64, file: "efi" },
+  { client: "pxe", arch: ARCH.efiBc, file: "efi" },
+  { client: "pxe", arch: ARCH.efiArm64, file: "arm64Efi" },
+  { client: "http", arch: ARCH.efiX64Http, file: "efi" },
+  { client: "http", arch: ARCH.efiArm64Http, file: "arm64Efi" },
+];
+
+/** The structural part of the registry's BootPlan this decision needs. */
+export type PlanKind = Pick<BootPlan, "kind">;
 
 /** `dhcp`: the request came to port 67; `proxy`: to the PXE port 4011. */
 export type ArrivalPort = "dhcp" | "proxy";
@@ -73,75 +92,44 @@ export type BootChoice =
       readonly skipDiscovery: boolean;
     };
 
-export function httpBase(files: BootFiles): string {
-  return files.httpPort === 80
-    ? `http://${files.address}`
-    : `http://${files.address}:${files.httpPort}`;
-}
-
-/**
- * The per-MAC script URL. The MAC is spelled with hyphens: iPXE percent-encodes ':' in a
- * URL path (it asked for `/boot/52%3A54%3A...ipxe` in the firmware check), and '-' needs
- * no escaping anywhere.
- */
-export function ipxeScriptUrl(files: BootFiles, mac: Mac): string {
-  return `${httpBase(files)}/boot/${macForUrl(mac)}.ipxe`;
-}
-
 export function chooseBoot(
   client: ClientInfo,
   plan: PlanKind,
   mac: Mac,
   files: BootFiles,
+  urls: BootUrls,
   port: ArrivalPort,
 ): BootChoice {
   if (client.kind === "none") return { answer: false, reason: "not a network-boot client" };
   if (plan.kind === "none") return { answer: false, reason: "MAC not registered or not armed" };
+  if (client.kind === "ipxe")
+    return { answer: true, vendorClass: "PXEClient", file: urls.script(mac), skipDiscovery: false };
 
-  switch (client.kind) {
-    case "ipxe":
-      return {
-        answer: true,
-        vendorClass: "PXEClient",
-        file: ipxeScriptUrl(files, mac),
-        skipDiscovery: false,
-      };
-    case "http": {
-      const name =
-        client.arch === ARCH.efiX64Http
-          ? files.efi
-          : client.arch === ARCH.efiArm64Http
-            ? files.arm64Efi
-            : null;
-      if (!name) return { answer: false, reason: `no HTTP boot file for arch ${client.arch}` };
-      return {
-        answer: true,
-        vendorClass: "HTTPClient",
-        file: `${httpBase(files)}/boot/${name}`,
-        skipDiscovery: false,
-      };
-    }
-    case "pxe": {
-      // No option 93 and no Arch in option 60: an old BIOS PXE ROM.
-      const arch = client.arch ?? ARCH.biosX86;
-      if (arch === ARCH.biosX86) {
-        return { answer: true, vendorClass: "PXEClient", file: files.bios, skipDiscovery: true };
-      }
-      const efi =
-        arch === ARCH.efiIa32 || arch === ARCH.efiX64 || arch === ARCH.efiBc
-          ? files.efi
-          : arch === ARCH.efiArm64
-            ? files.arm64Efi
-            : null;
-      if (!efi) return { answer: false, reason: `no PXE boot file for arch ${arch}` };
-      // EDK2 takes a file-less proxy offer as "ask the boot server on 4011"; the file
-      // goes in that ACK (firmware-notes.md).
-      return {
-        answer: true,
-        vendorClass: "PXEClient",
-        file: port === "proxy" ? efi : null,
-        skipDiscovery: false,
-      };
-    }
-  }
+  const kind = client.kind;
+  // No option 93 and no Arch in option 60: an old BIOS PXE ROM.
+  const arch = client.arch ?? (kind === "pxe" ? ARCH.biosX86 : null);
+  const row = BOOT_FILE_TABLE.find((r) => r.client === kind && r.arch === arch);
+  const name = row ? files[row.file] : null;
+  if (!name)
+    return {
+      answer: false,
+      reason: `no ${kind === "http" ? "HTTP" : "PXE"} boot file for arch ${arch}`,
+    };
+  if (kind === "http")
+    return {
+      answer: true,
+      vendorClass: "HTTPClient",
+      file: urls.bootFile(name),
+      skipDiscovery: false,
+    };
+  if (arch === ARCH.biosX86)
+    return { answer: true, vendorClass: "PXEClient", file: name, skipDiscovery: true };
+  // EDK2 takes a file-less proxy offer as "ask the boot server on 4011"; the file goes in
+  // that ACK (firmware-notes.md).
+  return {
+    answer: true,
+    vendorClass: "PXEClient",
+    file: port === "proxy" ? name : null,
+    skipDiscovery: false,
+  };
 }

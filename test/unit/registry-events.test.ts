@@ -12,7 +12,7 @@ import type { MachineEvent } from "../../src/registry/machine.js";
 const dir = await mkdtemp(join(tmpdir(), `lst-registry-${process.pid}-`));
 after(() => rm(dir, { recursive: true, force: true }));
 
-test("every script fetch is an event; the history keeps the newest EVENTS_KEPT, in order", async () => {
+test("every file fetch is an event; the history keeps the newest EVENTS_KEPT, in order", async () => {
   const registry = new Registry({
     stateDir: dir,
     afterInstall: "local-boot",
@@ -34,7 +34,8 @@ test("every script fetch is an event; the history keeps the newest EVENTS_KEPT, 
   const streamed: MachineEvent[] = [];
   const unsubscribe = registry.subscribe((e) => streamed.push(e));
   const fetches = EVENTS_KEPT + 50;
-  for (let i = 0; i < fetches; i++) registry.noteHttpStep(mac, "script", { n: i });
+  for (let i = 0; i < fetches; i++)
+    registry.noteBootStep(mac, { type: "kernel", bytes: i, status: 200 });
   unsubscribe();
 
   // registered, then the first fetch moves it to booting (a state event), then the fetches.
@@ -44,11 +45,19 @@ test("every script fetch is an event; the history keeps the newest EVENTS_KEPT, 
   const last = events.at(-1);
   assert.deepEqual(
     { ...last, at: undefined },
-    { at: undefined, mac, generation: 1, type: "script", state: "booting", n: fetches - 1 },
+    {
+      at: undefined,
+      mac,
+      generation: 1,
+      type: "kernel",
+      state: "booting",
+      bytes: fetches - 1,
+      status: 200,
+    },
   );
   assert.ok(!Number.isNaN(Date.parse(last?.at ?? "")));
   assert.deepEqual(
-    events.map((e) => e.n),
+    events.map((e) => e.bytes),
     Array.from({ length: EVENTS_KEPT }, (_, i) => fetches - EVENTS_KEPT + i),
   );
 
@@ -60,6 +69,6 @@ test("every script fetch is an event; the history keeps the newest EVENTS_KEPT, 
 
   // A detail may not override a fixed field: the compiler refuses it (never called).
   void (() =>
-    // @ts-expect-error `mac` is a fixed field of every event
-    registry.noteHttpStep(mac, "script", { mac: "00:00:00:00:00:00" }));
+    // @ts-expect-error `mac` is a fixed field of every event, no step carries one
+    registry.noteBootStep(mac, { type: "script", script: "install", mac: "00:00:00:00:00:00" }));
 });

@@ -1,60 +1,40 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pino } from "pino";
 import { parseMac, type Mac } from "../../src/core/mac.js";
-import { createMetrics } from "../../src/core/metrics.js";
-import type { CallbackRefused } from "../../src/registry/registry.js";
-import { Registry } from "../../src/registry/registry.js";
-import type { Registration } from "../../src/registry/machine.js";
+import type { CallbackRefused } from "../../src/registry/doors.js";
+import { MINIMAL_REGISTRATION as reg, testRegistry, tokenOf } from "../support/registry.js";
 
 const mac = parseMac("52:54:00:00:00:01") as Mac;
-const reg: Registration = {
-  kernel: "/k",
-  initrd: "/i",
-  cmdline: "",
-  hostname: null,
-  job: null,
-  installationHostKey: null,
-};
 
-async function fresh(dir?: string, afterInstall: "local-boot" | "ignore" = "local-boot") {
-  const stateDir = dir ?? (await mkdtemp(join(tmpdir(), "lst-reg-")));
-  const r = new Registry({
-    stateDir,
+async function fresh(stateDir?: string, afterInstall: "local-boot" | "ignore" = "local-boot") {
+  const { registry: r, stateDir: dir } = await testRegistry({
+    ...(stateDir ? { stateDir } : {}),
     afterInstall,
-    answerUnknown: false,
-    onInstalled: null,
-    log: pino({ level: "silent" }),
-    metrics: createMetrics(),
   });
-  await r.load();
-  return { r, stateDir };
+  return { r, stateDir: dir };
 }
-
-const tokenOf = (r: Registry) => r.recordFor(mac)?.token ?? "";
 
 test("states move forward only, and a generation ends at installed or failed", async () => {
   const { r } = await fresh();
   await r.upsert(mac, reg);
-  assert.deepEqual(r.bootFor(mac), { kind: "install", mac, generation: 1 });
-  r.noteHttpStep(mac, "kernel");
+  const plan = r.bootFor(mac);
+  assert.equal(plan.kind, "install");
+  assert.equal(plan.kind === "install" && plan.generation, 1);
+  r.noteBootStep(mac, { type: "kernel", bytes: 1, status: 200 });
   assert.equal(r.get(mac)?.state, "booting");
-  await r.fetchJob(mac, tokenOf(r));
+  const s = r.session(mac, tokenOf(r, mac));
+  await s.fetchJob();
   assert.equal(r.get(mac)?.state, "installing");
-  await r.progress(mac, tokenOf(r), { phase: "disko", progress: 40 });
+  await s.progress({ phase: "disko", progress: 40 });
   assert.equal(r.get(mac)?.phase, "disko");
-  await r.complete(mac, tokenOf(r), null);
+  await s.complete(null);
   assert.equal(r.get(mac)?.state, "installed");
-  assert.deepEqual(r.bootFor(mac), { kind: "local", mac });
+  assert.deepEqual(r.bootFor(mac), { kind: "local", mac, script: "local" });
   // Late reports from the finished installer cannot move it back.
-  await assert.rejects(
-    r.progress(mac, tokenOf(r), { phase: "late" }),
-    (e: CallbackRefused) => e.status === 409,
-  );
-  r.noteHttpStep(mac, "script");
+  await assert.rejects(s.progress({ phase: "late" }), (e: CallbackRefused) => e.status === 409);
+  r.noteBootStep(mac, { type: "script", script: "local" });
   assert.equal(r.get(mac)?.state, "installed");
   await r.rearm(mac);
   assert.equal(r.get(mac)?.state, "registered");
@@ -64,29 +44,41 @@ test("states move forward only, and a generation ends at installed or failed", a
 test("wrong and old tokens are refused and change nothing", async () => {
   const { r } = await fresh();
   await r.upsert(mac, reg);
-  const old = tokenOf(r);
-  await assert.rejects(r.complete(mac, "wrong", null), (e: CallbackRefused) => e.status === 403);
+  const old = tokenOf(r, mac);
+  assert.throws(
+    () => r.session(mac, "wrong"),
+    (e: CallbackRefused) => e.status === 403,
+  );
+  const before = r.session(mac, old);
   await r.rearm(mac);
-  assert.notEqual(tokenOf(r), old);
-  await assert.rejects(r.fetchJob(mac, old), (e: CallbackRefused) => e.status === 403);
+  assert.notEqual(tokenOf(r, mac), old);
+  assert.throws(
+    () => r.session(mac, old),
+    (e: CallbackRefused) => e.status === 403,
+  );
+  // A session opened before the rearm is refused like its token would be.
+  await assert.rejects(before.fetchJob(), (e: CallbackRefused) => e.status === 403);
   assert.equal(r.get(mac)?.state, "registered");
 });
 
 test("afterInstall ignore: an installed machine gets no answer at all", async () => {
   const { r } = await fresh(undefined, "ignore");
   await r.upsert(mac, reg);
-  await r.complete(mac, tokenOf(r), null);
-  assert.deepEqual(r.bootFor(mac), { kind: "none" });
-  assert.deepEqual(r.bootFor(parseMac("02:00:00:00:00:00") as Mac), { kind: "none" });
+  await r.session(mac, tokenOf(r, mac)).complete(null);
+  assert.deepEqual(r.bootFor(mac), { kind: "none", script: "local" });
+  assert.deepEqual(r.bootFor(parseMac("02:00:00:00:00:00") as Mac), {
+    kind: "none",
+    script: "unknown",
+  });
 });
 
 test("state survives a reload: token, key, events, generation", async () => {
   const { r, stateDir } = await fresh();
   await r.upsert(mac, { ...reg, hostname: "a" });
   await r.rearm(mac);
-  const before = { token: tokenOf(r), view: r.get(mac) };
+  const before = { token: tokenOf(r, mac), view: r.get(mac) };
   const { r: r2 } = await fresh(stateDir);
-  assert.equal(r2.recordFor(mac)?.token, before.token);
+  assert.equal(tokenOf(r2, mac), before.token);
   assert.deepEqual(r2.get(mac), before.view);
   const text = await readFile(join(stateDir, "machines.json"), "utf8");
   assert.match(text, /\n {2}"format": 1,/, "human-readable, indented JSON");
