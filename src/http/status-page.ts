@@ -2,7 +2,7 @@ import type { Metrics } from "../core/metrics.js";
 import type { MachineFeed } from "../registry/doors.js";
 import type { MachineView } from "../registry/machine.js";
 import type { Route } from "../core/router.js";
-import { publicMachine } from "./status-view.js";
+import { publicMachine } from "../registry/views.js";
 import { STATUS_HTML } from "./status/page.js";
 
 export interface StatusPageOptions {
