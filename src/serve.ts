@@ -7,8 +7,8 @@ import { startHttpServer } from "./http/server.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { statusPageRoutes } from "./http/status-page.js";
 import { startMdns } from "./mdns/advertise.js";
-import { startDhcpServer } from "./dhcp/server.js";
-import { startTftpServer } from "./tftp/server.js";
+import { startDhcpServer } from "./dhcp/server/server.js";
+import { startTftpServer } from "./tftp/server/server.js";
 import { Registry } from "./registry/registry.js";
 import { BootUrls } from "./boot/urls.js";
 

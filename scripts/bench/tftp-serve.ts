@@ -10,7 +10,7 @@ import { defaultConfig } from "../../src/config/config.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { UNKNOWN } from "../../src/boot/plan.js";
 import { NO_URLS } from "../../src/boot/urls.js";
-import { startTftpServer } from "../../src/tftp/server.js";
+import { startTftpServer } from "../../src/tftp/server/server.js";
 
 const [root, host = "0.0.0.0", port = "0", threads] = process.argv.slice(2);
 if (!root) {

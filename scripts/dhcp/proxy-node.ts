@@ -4,7 +4,7 @@
  * stdout, one JSON object per line: {"ready": {ports}}, {"step": {...}} per answer,
  * and on SIGTERM {"packets": {...}} (the dhcpPackets counter) before exiting.
  */
-import { startDhcpServer } from "../../src/dhcp/server.js";
+import { startDhcpServer } from "../../src/dhcp/server/server.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { createLogger } from "../../src/core/log.js";

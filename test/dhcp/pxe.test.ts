@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parsePacket, type DhcpPacket } from "../../src/dhcp4/packet.js";
-import * as o from "../../src/dhcp4/options.js";
-import { chooseBoot, classifyClient, type BootFiles, type PlanKind } from "../../src/dhcp4/pxe.js";
+import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
+import * as o from "../../src/dhcp/codec/options.js";
+import { chooseBoot, type BootFiles, type PlanKind } from "../../src/dhcp/server/boot-choice.js";
 import { BootUrls } from "../../src/boot/urls.js";
-import { buildReply, replyDestination } from "../../src/dhcp/reply.js";
+import { classifyClient } from "../../src/dhcp/codec/client.js";
+import { buildReply, replyCache, replyDestination } from "../../src/dhcp/server/reply.js";
 import type { Mac } from "../../src/core/mac.js";
 import {
   CAPTURED_MAC,
@@ -108,7 +109,7 @@ function answer(buf: Buffer, port: "dhcp" | "proxy", from = { address: "0.0.0.0"
   const choice = chooseBoot(classifyClient(req), install, mac, files, urls, port);
   assert.ok(choice.answer);
   const dest = replyDestination(req, port, from);
-  const reply = p(buildReply(req, o.messageType(req)!, choice, ADDRESS, dest));
+  const reply = p(buildReply(req, o.messageType(req)!, choice, replyCache(ADDRESS), dest));
   return { req, reply, dest };
 }
 
@@ -162,7 +163,7 @@ test("iPXE and BIOS PXE and HTTP boot replies", () => {
       biosReq,
       o.MSG.DISCOVER,
       choice,
-      ADDRESS,
+      replyCache(ADDRESS),
       replyDestination(biosReq, "dhcp", { address: "0.0.0.0", port: 68 }),
     ),
   );

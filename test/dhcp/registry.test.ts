@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { once } from "node:events";
 import { pino } from "pino";
-import { startDhcpServer } from "../../src/dhcp/server.js";
+import { startDhcpServer } from "../../src/dhcp/server/server.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { BootUrls } from "../../src/boot/urls.js";
 import { parseMac, type Mac } from "../../src/core/mac.js";
 import { MINIMAL_REGISTRATION, testRegistry, tokenOf } from "../support/registry.js";
-import { parsePacket } from "../../src/dhcp4/packet.js";
+import { parsePacket } from "../../src/dhcp/codec/packet.js";
 import { EDK2_PROXY_REQUEST } from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
 
