@@ -3,34 +3,18 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
 import { parseMac, type Mac } from "../../src/core/mac.js";
-import { createMetrics } from "../../src/core/metrics.js";
-import { EVENTS_KEPT, Registry } from "../../src/registry/registry.js";
+import { EVENTS_KEPT } from "../../src/registry/registry.js";
 import type { MachineEvent } from "../../src/registry/machine.js";
+import { MINIMAL_REGISTRATION, testRegistry } from "../support/registry.js";
 
 const dir = await mkdtemp(join(tmpdir(), `lst-registry-${process.pid}-`));
 after(() => rm(dir, { recursive: true, force: true }));
 
 test("every file fetch is an event; the history keeps the newest EVENTS_KEPT, in order", async () => {
-  const registry = new Registry({
-    stateDir: dir,
-    afterInstall: "local-boot",
-    answerUnknown: false,
-    onInstalled: null,
-    log: pino({ level: "silent" }),
-    metrics: createMetrics(),
-  });
-  await registry.load();
+  const { registry } = await testRegistry({ stateDir: dir });
   const mac = parseMac("52:54:00:ee:00:01") as Mac;
-  await registry.upsert(mac, {
-    kernel: "/k",
-    initrd: "/i",
-    cmdline: "",
-    hostname: null,
-    job: null,
-    installationHostKey: null,
-  });
+  await registry.upsert(mac, MINIMAL_REGISTRATION);
   const streamed: MachineEvent[] = [];
   const unsubscribe = registry.subscribe((e) => streamed.push(e));
   const fetches = EVENTS_KEPT + 50;
