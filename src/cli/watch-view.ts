@@ -2,14 +2,12 @@
  * `landscaper watch`'s model and its two renderings: a table redrawn in place (TTY) and one
  * line per change (pipe). Pure: no sockets, no terminal.
  */
-import type { MachineEvent } from "../registry/machine.js";
+import { HEADLINE, type Headline, type MachineEvent } from "../registry/machine.js";
+import { pick } from "../core/pick.js";
 import { stepText, type WatchSource } from "../registry/views.js";
 
 /** One row of the table: the control API's machine with its latest step as text. */
-export type WatchedMachine = Pick<
-  WatchSource,
-  "mac" | "hostname" | "state" | "generation" | "phase" | "progress" | "updatedAt"
-> & {
+export type WatchedMachine = Pick<WatchSource, Headline | "updatedAt"> & {
   failure: string | null;
   lastStep: { at: string; text: string } | null;
 };
@@ -19,12 +17,7 @@ export type WatchEvent = MachineEvent;
 export function fromApi(m: WatchSource): WatchedMachine {
   const last = m.events?.filter((e) => e.generation === m.generation).at(-1);
   return {
-    mac: m.mac,
-    hostname: m.hostname,
-    state: m.state,
-    generation: m.generation,
-    phase: m.phase,
-    progress: m.progress,
+    ...pick(m, HEADLINE),
     failure: m.failure?.message ?? null,
     lastStep: last ? { at: last.at, text: stepText(last) } : null,
     updatedAt: m.updatedAt,

@@ -69,6 +69,10 @@ export interface MachineRecord {
   events: MachineEvent[];
 }
 
+/** The fields every view of a machine starts with, in this order. */
+export const HEADLINE = ["mac", "hostname", "state", "generation", "phase", "progress"] as const;
+export type Headline = (typeof HEADLINE)[number];
+
 /**
  * The one machine shape callers see: the record without the token, the private key and the
  * clock fields, plus the boot URL. Every narrower shape (status page, watch, provider) is a
@@ -76,12 +80,7 @@ export interface MachineRecord {
  */
 export type MachineView = Pick<
   MachineRecord,
-  | "mac"
-  | "hostname"
-  | "state"
-  | "generation"
-  | "phase"
-  | "progress"
+  | Headline
   | "failure"
   | "hostPublicKey"
   | "kernel"

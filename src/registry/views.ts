@@ -3,28 +3,17 @@
  * read of it, and what the page may show: a whitelist of fields, boot steps as text, the
  * failure log's tail with anything secret-looking cut out. Pure functions.
  */
-import type { MachineEvent, MachineView } from "./machine.js";
+import { pick } from "../core/pick.js";
+import { HEADLINE, type Headline, type MachineEvent, type MachineView } from "./machine.js";
 
 /** What the status page reads of a machine. */
 export type StatusSource = Pick<
   MachineView,
-  | "mac"
-  | "hostname"
-  | "state"
-  | "generation"
-  | "phase"
-  | "progress"
-  | "failure"
-  | "registeredAt"
-  | "updatedAt"
-  | "events"
+  Headline | "failure" | "registeredAt" | "updatedAt" | "events"
 >;
 
 /** What `landscaper watch` reads of the control API's machine (events only from a GET). */
-export type WatchSource = Pick<
-  MachineView,
-  "mac" | "hostname" | "state" | "generation" | "phase" | "progress" | "updatedAt"
-> & {
+export type WatchSource = Pick<MachineView, Headline | "updatedAt"> & {
   failure: Pick<NonNullable<MachineView["failure"]>, "message"> | null;
   events?: MachineView["events"];
 };
@@ -137,12 +126,7 @@ export function stepText(e: MachineEvent): string {
 /** The page's view of one machine: this generation's steps only, secrets never. */
 export function publicMachine(m: StatusSource): PublicMachine {
   return {
-    mac: m.mac,
-    hostname: m.hostname,
-    state: m.state,
-    generation: m.generation,
-    phase: m.phase,
-    progress: m.progress,
+    ...pick(m, HEADLINE),
     failure: m.failure
       ? { message: scrubSecrets(m.failure.message), logTail: logTail(m.failure.log) }
       : null,
