@@ -25,8 +25,20 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["../*/server*", "../registry/*", "../control/*", "../http/*", "../cli/*"],
-              message: "protocol codecs (dhcp4/, tftp/) stay free of I/O and policy",
+              group: [
+                "../server/*",
+                "../../*/server/*",
+                "../../boot/*",
+                "../../registry/*",
+                "../../control/*",
+                "../../http/*",
+                "../../cli/*",
+                "node:dgram",
+                "node:net",
+                "node:fs",
+                "node:fs/promises",
+              ],
+              message: "protocol codecs (dhcp/codec/, tftp/codec/) stay free of I/O and policy",
             },
           ],
         },
@@ -36,7 +48,7 @@ export default tseslint.config(
   {
     // Only the codecs are fenced; everything else may import freely downward.
     files: ["src/**/*.ts", "test/**/*.ts", "scripts/**/*.ts"],
-    ignores: ["src/dhcp4/**", "src/tftp/codec*.ts"],
+    ignores: ["src/dhcp/codec/**", "src/tftp/codec/**"],
     rules: { "no-restricted-imports": "off" },
   },
   {

@@ -7,9 +7,10 @@ import { startHttpServer } from "./http/server.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { statusPageRoutes } from "./http/status-page.js";
 import { startMdns } from "./mdns/advertise.js";
-import { startDhcpServer } from "./dhcp/server.js";
-import { startTftpServer } from "./tftp/server.js";
+import { startDhcpServer } from "./dhcp/server/server.js";
+import { startTftpServer } from "./tftp/server/server.js";
 import { Registry } from "./registry/registry.js";
+import { BootUrls } from "./boot/urls.js";
 
 export interface Appliance {
   readonly registry: Registry;
@@ -23,8 +24,7 @@ export interface Appliance {
  * Starts every service on one event loop. The registry loads first (a corrupt state file
  * stops the start), then the servers; on failure everything started so far is closed.
  */
-export async function startAppliance(input: Config, log: Logger): Promise<Appliance> {
-  const config = structuredClone(input);
+export async function startAppliance(config: Config, log: Logger): Promise<Appliance> {
   const metrics = createMetrics();
   const registry = new Registry({
     stateDir: config.stateDir,
@@ -35,7 +35,7 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
     metrics,
   });
   await registry.load();
-  const ctx: ServerContext = { config, oracle: registry, log, metrics };
+  const base = { config, log, metrics };
   const services: Service[] = [];
   const closeAll = async () => {
     for (const s of services.reverse()) {
@@ -43,15 +43,18 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
     }
     await registry.close();
   };
+  let urls: BootUrls;
   try {
-    const http = await startHttpServer(ctx, registry, [
+    const http = await startHttpServer(base, { boot: registry, installer: registry }, [
       ...statusPageRoutes(registry, { metrics }),
       metricsRoute(metrics),
     ]);
     services.push(http);
-    // With `http.port: 0` (tests), every later URL must name the port actually bound.
-    config.http.port = http.port;
-    registry.setBaseUrl(http.baseUrl);
+    // With `http.port: 0` (tests), every URL must name the port actually bound: the servers
+    // started after this point, and the registry's boot URLs, all take them from here.
+    urls = new BootUrls(config.address, http.port);
+    registry.useUrls(urls);
+    const ctx: ServerContext = { ...base, oracle: registry, urls };
     services.push(
       await startControlServer(
         config.control.socket,
@@ -61,7 +64,6 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
       ),
     );
     if (config.tftp.enable) services.push(await startTftpServer(ctx));
-    // After HTTP: the DHCP answers name the HTTP port actually bound.
     if (config.dhcp.enable) services.push(await startDhcpServer(ctx));
     // Last: only advertise once everything it points at answers.
     if (config.mdns.enable) services.push(await startMdns(ctx));
@@ -70,8 +72,8 @@ export async function startAppliance(input: Config, log: Logger): Promise<Applia
     throw e;
   }
   log.info(
-    { address: config.address, http: config.http.port, machines: registry.list().length },
+    { address: config.address, http: urls.port, machines: registry.list().length },
     "landscaper serving",
   );
-  return { registry, metrics, config, httpPort: config.http.port, close: closeAll };
+  return { registry, metrics, config, httpPort: urls.port, close: closeAll };
 }

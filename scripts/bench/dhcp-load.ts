@@ -9,7 +9,7 @@
  */
 import dgram from "node:dgram";
 import { performance } from "node:perf_hooks";
-import { encodePacket } from "../../src/dhcp4/packet.js";
+import { encodePacket } from "../../src/dhcp/codec/packet.js";
 
 interface Args {
   server: string;

@@ -8,7 +8,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cleanup, startServe } from "../../test/helpers/appliance.js";
+import { cleanup, startServe } from "../../test/support/appliance.js";
 import { create, runProvider } from "../../test/provider/harness.js";
 import { startSshd } from "../../test/provider/sshd-fixture.js";
 

@@ -7,7 +7,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { controlRequest } from "../../src/control/client.js";
-import { startServe, cleanup, tokenFromScript } from "../../test/helpers/appliance.js";
+import { startServe, cleanup, tokenFromScript } from "../../test/support/appliance.js";
 
 const streams = Number(process.argv[2] ?? "200");
 const callbacks = Number(process.argv[3] ?? "200");

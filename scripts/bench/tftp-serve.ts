@@ -8,7 +8,9 @@
 import { pino } from "pino";
 import { defaultConfig } from "../../src/config/config.js";
 import { createMetrics } from "../../src/core/metrics.js";
-import { startTftpServer } from "../../src/tftp/server.js";
+import { UNKNOWN } from "../../src/boot/plan.js";
+import { NO_URLS } from "../../src/boot/urls.js";
+import { startTftpServer } from "../../src/tftp/server/server.js";
 
 const [root, host = "0.0.0.0", port = "0", threads] = process.argv.slice(2);
 if (!root) {
@@ -20,10 +22,11 @@ const server = await startTftpServer(
   {
     config: { ...config, ipxe: { ...config.ipxe, dir: root } },
     oracle: {
-      bootFor: () => ({ kind: "none" }),
+      bootFor: () => UNKNOWN,
       noteBootStep: (mac, step) =>
         process.stdout.write(`${JSON.stringify({ step: { mac, ...step } })}\n`),
     },
+    urls: NO_URLS,
     log: pino({ level: process.env.LANDSCAPER_LOG_LEVEL ?? "silent" }),
     metrics: createMetrics(),
   },

@@ -4,12 +4,13 @@
  * stdout, one JSON object per line: {"ready": {ports}}, {"step": {...}} per answer,
  * and on SIGTERM {"packets": {...}} (the dhcpPackets counter) before exiting.
  */
-import { startDhcpServer } from "../../src/dhcp/server.js";
+import { startDhcpServer } from "../../src/dhcp/server/server.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { createLogger } from "../../src/core/log.js";
 import { parseMac, type Mac } from "../../src/core/mac.js";
-import type { BootOracle, BootPlan } from "../../src/boot/plan.js";
+import { UNKNOWN, type BootOracle, type BootPlan } from "../../src/boot/plan.js";
+import { BootUrls } from "../../src/boot/urls.js";
 
 interface Args {
   address: string;
@@ -38,27 +39,43 @@ if (args.machineRange) {
     if (mac) table.set(mac, "install");
   }
 }
+const config = defaultConfig();
+config.address = args.address;
+config.http.port = args.httpPort ?? 80;
+config.dhcp.port = args.dhcpPort ?? 67;
+config.dhcp.proxyPort = args.proxyPort ?? 4011;
+const urls = new BootUrls(config.address, config.http.port);
 const oracle: BootOracle = {
   bootFor(mac: Mac): BootPlan {
     const kind = table.get(mac);
-    if (kind === "install") return { kind, mac, generation: 1 };
-    if (kind === "local") return { kind, mac };
-    return { kind: "none" };
+    if (kind === "install")
+      return {
+        kind,
+        mac,
+        generation: 1,
+        script: "install",
+        // DHCP reads only the kind; the spec is there because the type asks for it.
+        spec: {
+          kernel: "",
+          initrd: "",
+          kernelUrl: urls.nbp(mac, "kernel"),
+          initrdUrl: urls.nbp(mac, "initrd"),
+          cmdline: "",
+        },
+      };
+    if (kind === "local") return { kind, mac, script: "local" };
+    return UNKNOWN;
   },
   noteBootStep(mac, step) {
     if (args.steps !== false && table.has(mac))
       process.stdout.write(JSON.stringify({ step: { mac, ...step } }) + "\n");
   },
 };
-const config = defaultConfig();
-config.address = args.address;
-config.http.port = args.httpPort ?? 80;
-config.dhcp.port = args.dhcpPort ?? 67;
-config.dhcp.proxyPort = args.proxyPort ?? 4011;
 const metrics = createMetrics();
 const service = await startDhcpServer({
   config,
   oracle,
+  urls,
   log: createLogger("dhcp-node", process.env.LANDSCAPER_LOG_LEVEL ?? "warn"),
   metrics,
 });

@@ -10,7 +10,7 @@ import {
   type Finding,
 } from "../doctor/checks.js";
 import { probePxeServers, ProbeError, type ProbeResult } from "../doctor/pxe-probe.js";
-import { isPxeAnswer } from "../doctor/pxe-probe-codec.js";
+import { isPxeAnswer } from "../doctor/pxe-probe-messages.js";
 import { describeHolders, portHolders, unixSocketHolders } from "../doctor/port-owner.js";
 import { UsageError } from "./args.js";
 import { printable } from "./watch-view.js";

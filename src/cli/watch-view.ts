@@ -2,44 +2,22 @@
  * `landscaper watch`'s model and its two renderings: a table redrawn in place (TTY) and one
  * line per change (pipe). Pure: no sockets, no terminal.
  */
-import { stepText, type EventLike } from "../http/status-view.js";
+import { HEADLINE, type Headline, type MachineEvent } from "../registry/machine.js";
+import { pick } from "../core/pick.js";
+import { stepText, type WatchSource } from "../registry/views.js";
 
-export interface WatchedMachine {
-  mac: string;
-  hostname: string | null;
-  state: string;
-  generation: number;
-  phase: string | null;
-  progress: number | null;
+/** One row of the table: the control API's machine with its latest step as text. */
+export type WatchedMachine = Pick<WatchSource, Headline | "updatedAt"> & {
   failure: string | null;
   lastStep: { at: string; text: string } | null;
-  updatedAt: string;
-}
+};
 
-/** The control API's MachineView, as far as watch reads it. */
-export interface ApiMachine {
-  mac: string;
-  hostname: string | null;
-  state: string;
-  generation: number;
-  phase: string | null;
-  progress: number | null;
-  failure: { message: string } | null;
-  updatedAt: string;
-  events?: EventLike[];
-}
+export type WatchEvent = MachineEvent;
 
-export type WatchEvent = EventLike & { mac: string };
-
-export function fromApi(m: ApiMachine): WatchedMachine {
+export function fromApi(m: WatchSource): WatchedMachine {
   const last = m.events?.filter((e) => e.generation === m.generation).at(-1);
   return {
-    mac: m.mac,
-    hostname: m.hostname,
-    state: m.state,
-    generation: m.generation,
-    phase: m.phase,
-    progress: m.progress,
+    ...pick(m, HEADLINE),
     failure: m.failure?.message ?? null,
     lastStep: last ? { at: last.at, text: stepText(last) } : null,
     updatedAt: m.updatedAt,

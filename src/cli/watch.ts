@@ -8,10 +8,10 @@ import {
   fromApi,
   sortMachines,
   table,
-  type ApiMachine,
   type WatchEvent,
   type WatchedMachine,
 } from "./watch-view.js";
+import type { WatchSource } from "../registry/views.js";
 
 const USAGE = `usage: landscaper watch [--socket PATH] [--mac MAC] [--lines] [--until-done]
 Live install progress of every machine (or one, with --mac), from the control socket.
@@ -79,10 +79,10 @@ function openEvents(socket: string, mac: string | null): Promise<IncomingMessage
   });
 }
 
-function listOf(body: unknown): ApiMachine[] {
-  if (Array.isArray(body)) return body as ApiMachine[];
+function listOf(body: unknown): WatchSource[] {
+  if (Array.isArray(body)) return body as WatchSource[];
   const m = (body as { machines?: unknown } | null)?.machines;
-  return Array.isArray(m) ? (m as ApiMachine[]) : [];
+  return Array.isArray(m) ? (m as WatchSource[]) : [];
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -169,7 +169,7 @@ export async function run(args: string[]): Promise<number> {
         // the event does not carry the hostname; ask for the machine once
         try {
           const r = await controlRequest(opts.socket, "GET", `/v1/machines/${e.mac}`);
-          m = fromApi(r.body as ApiMachine);
+          m = fromApi(r.body as WatchSource);
         } catch {
           m ??= fromApi({
             mac: e.mac,
@@ -215,7 +215,7 @@ export async function run(args: string[]): Promise<number> {
     const path = opts.mac ? `/v1/machines/${opts.mac}` : "/v1/machines";
     const r = await controlRequest(opts.socket, "GET", path, undefined, [404]);
     machines.clear();
-    for (const m of r.status === 404 ? [] : opts.mac ? [r.body as ApiMachine] : listOf(r.body))
+    for (const m of r.status === 404 ? [] : opts.mac ? [r.body as WatchSource] : listOf(r.body))
       machines.set(m.mac, fromApi(m));
     status = "live";
     changed(null);

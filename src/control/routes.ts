@@ -1,20 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseMac, type Mac } from "../core/mac.js";
 import { HttpError, readJson, sendJson } from "../core/http-json.js";
 import { STATES, type MachineState } from "../registry/machine.js";
-import { InvalidRegistration, parseRegistration } from "../registry/registration.js";
-import type { Registry } from "../registry/registry.js";
-
-export interface ControlRoute {
-  method: "GET" | "PUT" | "POST" | "DELETE";
-  path: RegExp;
-  handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    match: RegExpExecArray,
-    query: URLSearchParams,
-  ): Promise<void> | void;
-}
+import type { Route } from "../core/router.js";
+import type { ControlDoor } from "../registry/doors.js";
+import { parseRegistration } from "../registry/registration.js";
 
 /** The longest a single `wait` call holds the connection; callers loop for longer waits. */
 export const MAX_WAIT_SECONDS = 3600;
@@ -45,21 +34,24 @@ function notFound(mac: Mac): HttpError {
 
 const MAC = "([^/]+)";
 
-export function controlRoutes(registry: Registry): ControlRoute[] {
+export function controlRoutes(registry: ControlDoor): Route[] {
   return [
     {
       method: "GET",
       path: /^\/v1\/health$/,
+      name: "health",
       handle: (_q, res) => sendJson(res, 200, { ok: true, machines: registry.list().length }),
     },
     {
       method: "GET",
       path: /^\/v1\/machines$/,
+      name: "machines",
       handle: (_q, res) => sendJson(res, 200, { machines: registry.list() }),
     },
     {
       method: "GET",
       path: new RegExp(`^/v1/machines/${MAC}$`),
+      name: "machine",
       handle: (_q, res, match) => {
         const mac = macParam(match);
         const m = registry.get(mac);
@@ -70,22 +62,19 @@ export function controlRoutes(registry: Registry): ControlRoute[] {
     {
       method: "PUT",
       path: new RegExp(`^/v1/machines/${MAC}$`),
+      name: "register",
       handle: async (req, res, match) => {
         const mac = macParam(match);
-        try {
-          const reg = parseRegistration(await readJson(req));
-          const { machine, created } = await registry.upsert(mac, reg);
-          sendJson(res, created ? 201 : 200, machine);
-        } catch (e) {
-          if (e instanceof InvalidRegistration)
-            throw new HttpError(400, "invalid", e.message, { field: e.field });
-          throw e;
-        }
+        // An InvalidRegistration is a Refusal: the router answers 400 naming the field.
+        const reg = parseRegistration(await readJson(req));
+        const { machine, created } = await registry.upsert(mac, reg);
+        sendJson(res, created ? 201 : 200, machine);
       },
     },
     {
       method: "DELETE",
       path: new RegExp(`^/v1/machines/${MAC}$`),
+      name: "remove",
       handle: async (_q, res, match) => {
         const mac = macParam(match);
         if (!(await registry.remove(mac))) throw notFound(mac);
@@ -95,6 +84,7 @@ export function controlRoutes(registry: Registry): ControlRoute[] {
     {
       method: "POST",
       path: new RegExp(`^/v1/machines/${MAC}/rearm$`),
+      name: "rearm",
       handle: async (_q, res, match) => {
         const mac = macParam(match);
         const m = await registry.rearm(mac);
@@ -105,6 +95,7 @@ export function controlRoutes(registry: Registry): ControlRoute[] {
     {
       method: "GET",
       path: new RegExp(`^/v1/machines/${MAC}/wait$`),
+      name: "wait",
       handle: async (req, res, match, query) => {
         const mac = macParam(match);
         const state = (query.get("state") ?? "installed") as MachineState;
@@ -144,6 +135,7 @@ export function controlRoutes(registry: Registry): ControlRoute[] {
     {
       method: "GET",
       path: /^\/v1\/events$/,
+      name: "events",
       handle: (req, res, _m, query) => {
         const filterRaw = query.get("mac");
         const filter = filterRaw === null ? null : parseMac(filterRaw);

@@ -2,10 +2,10 @@ import { createServer, type Server } from "node:http";
 import { chmod, mkdir, unlink } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname } from "node:path";
-import { HttpError, sendError } from "../core/http-json.js";
+import { createRouter } from "../core/router.js";
 import type { Logger } from "../core/log.js";
 import type { Service } from "../core/service.js";
-import type { Registry } from "../registry/registry.js";
+import type { ControlDoor } from "../registry/doors.js";
 import { controlRoutes } from "./routes.js";
 
 /** True when something accepts connections on the socket path (another serve is running). */
@@ -24,45 +24,10 @@ function socketAlive(path: string): Promise<boolean> {
 export async function startControlServer(
   socketPath: string,
   mode: string,
-  registry: Registry,
+  registry: ControlDoor,
   log: Logger,
 ): Promise<Service & { server: Server }> {
-  const routes = controlRoutes(registry);
-  const server = createServer((req, res) => {
-    // Split by hand: `new URL` throws on paths such as `//`, and nothing here may throw.
-    const [pathname = "/", search = ""] = (req.url ?? "/").split("?", 2);
-    const url = { pathname, searchParams: new URLSearchParams(search) };
-    const fail = (e: unknown) => {
-      if (e instanceof HttpError) sendError(res, e);
-      else {
-        log.error({ err: e, path: url.pathname }, "control request failed");
-        sendError(res, new HttpError(500, "internal", `internal error: ${(e as Error).message}`));
-      }
-    };
-    let pathMatched = false;
-    for (const r of routes) {
-      const match = r.path.exec(url.pathname);
-      if (!match) continue;
-      pathMatched = true;
-      if (r.method !== req.method) continue;
-      try {
-        const p = r.handle(req, res, match, url.searchParams);
-        if (p instanceof Promise) p.catch(fail);
-      } catch (e) {
-        fail(e);
-      }
-      return;
-    }
-    fail(
-      pathMatched
-        ? new HttpError(
-            405,
-            "method_not_allowed",
-            `${req.method} is not allowed on ${url.pathname}`,
-          )
-        : new HttpError(404, "not_found", `no route for ${req.method} ${url.pathname}`),
-    );
-  });
+  const server = createServer(createRouter(controlRoutes(registry), { log }));
   server.requestTimeout = 0; // `wait` and `events` hold their connections by design
   await mkdir(dirname(socketPath), { recursive: true });
   if (await socketAlive(socketPath)) {

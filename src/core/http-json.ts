@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Refusal, REFUSAL_CODE } from "./refusal.js";
 
 /** An error that becomes `{"error": {"code", "message"}}` with an HTTP status. */
 export class HttpError extends Error {
@@ -11,6 +12,14 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The one mapping from what a handler threw to an error response; null: not ours (a 500). */
+export function asHttpError(e: unknown): HttpError | null {
+  if (e instanceof HttpError) return e;
+  if (e instanceof Refusal)
+    return new HttpError(e.status, REFUSAL_CODE[e.status], e.message, e.extra);
+  return null;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -5,7 +5,7 @@ import {
   encodePxeDiscover,
   type ProbeAnswer,
   type ProbeClient,
-} from "./pxe-probe-codec.js";
+} from "./pxe-probe-messages.js";
 
 export interface ProbeResult {
   /** The made-up MACs asked for, by client kind. */

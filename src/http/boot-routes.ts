@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { macForUrl, parseMac, type Mac } from "../core/mac.js";
+import { parseMac, type Mac } from "../core/mac.js";
 import { renderInstallScript, renderLocalBootScript, renderUnknownScript } from "../boot/script.js";
-import type { Registry } from "../registry/registry.js";
-import type { ServerContext } from "../core/service.js";
+import type { BootOracle } from "../boot/plan.js";
+import { BOOT_PATHS } from "../boot/urls.js";
+import type { ServiceBase } from "../core/service.js";
 import { serveFile } from "./files.js";
 import { insideDir } from "../core/paths.js";
-import type { Route } from "./router.js";
+import type { Route } from "../core/router.js";
 
 /** How many times the iPXE script tries each download. */
 export const SCRIPT_TRIES = 5;
@@ -28,54 +29,46 @@ function macOr404(res: ServerResponse, raw: string | undefined): Mac | null {
 }
 
 /** The routes firmware and iPXE use: scripts, iPXE binaries, the registered kernel and initrd. */
-export function bootRoutes(ctx: ServerContext, registry: Registry, baseUrl: () => string): Route[] {
+export function bootRoutes(ctx: ServiceBase, oracle: BootOracle): Route[] {
   const countBytes = (route: string, n: number) => ctx.metrics.httpBytes.inc({ route }, n);
 
   const script = (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
     const mac = macOr404(res, match[1]);
     if (!mac) return;
-    const plan = registry.bootFor(mac);
-    const m = registry.recordFor(mac);
-    if (!m) {
+    const plan = oracle.bootFor(mac);
+    if (plan.script === "unknown") {
       countBytes("script", sendText(res, 404, renderUnknownScript(mac)));
       return;
     }
     if (plan.kind !== "install") {
       countBytes("script", sendText(res, 200, renderLocalBootScript()));
-      registry.noteHttpStep(mac, "script", { script: "local" });
+      oracle.noteBootStep(mac, { type: "script", script: "local" });
       return;
     }
-    const base = baseUrl();
-    const params = `landscaper.url=${base} landscaper.token=${m.token} landscaper.mac=${mac}`;
     const text = renderInstallScript({
-      kernelUrl: `${base}/nbp/${macForUrl(mac)}/kernel`,
-      initrdUrl: `${base}/nbp/${macForUrl(mac)}/initrd`,
-      cmdline: m.cmdline ? `${m.cmdline} ${params}` : params,
+      kernelUrl: plan.spec.kernelUrl,
+      initrdUrl: plan.spec.initrdUrl,
+      cmdline: plan.spec.cmdline,
       tries: SCRIPT_TRIES,
     });
     countBytes("script", sendText(res, 200, text));
-    registry.noteHttpStep(mac, "script", { script: "install" });
+    oracle.noteBootStep(mac, { type: "script", script: "install" });
   };
 
   const nbpFile = async (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
     const mac = macOr404(res, match[1]);
     if (!mac) return;
     const which = match[2] as "kernel" | "initrd";
-    const m = registry.recordFor(mac);
+    const plan = oracle.bootFor(mac);
     // Only an armed machine gets its installer: an installed one must not reinstall.
-    if (!m || registry.bootFor(mac).kind !== "install") {
+    if (plan.kind !== "install") {
       sendText(res, 404, `no installer for ${mac}\n`);
       return;
     }
-    const served = await serveFile(
-      req,
-      res,
-      which === "kernel" ? m.kernel : m.initrd,
-      "application/octet-stream",
-    );
+    const served = await serveFile(req, res, plan.spec[which], "application/octet-stream");
     countBytes(which, served.bytes);
     if (req.method === "GET" && (served.status === 200 || served.status === 206)) {
-      registry.noteHttpStep(mac, which, { bytes: served.bytes, status: served.status });
+      oracle.noteBootStep(mac, { type: which, bytes: served.bytes, status: served.status });
     }
   };
 
@@ -92,19 +85,8 @@ export function bootRoutes(ctx: ServerContext, registry: Registry, baseUrl: () =
   };
 
   return [
-    { method: "GET", path: /^\/boot\/([0-9A-Fa-f:.-]+)\.ipxe$/, name: "script", handle: script },
-    {
-      method: "GET",
-      path: /^\/nbp\/([0-9A-Fa-f:.-]+)\/(kernel|initrd)$/,
-      name: "nbp",
-      handle: nbpFile,
-    },
-    // Plain names only: no slash, no leading dot, so nothing outside the iPXE dir.
-    {
-      method: "GET",
-      path: /^\/boot\/([A-Za-z0-9_-][A-Za-z0-9._-]*)$/,
-      name: "bootfile",
-      handle: ipxeFile,
-    },
+    { method: "GET", path: BOOT_PATHS.script, name: "script", handle: script },
+    { method: "GET", path: BOOT_PATHS.nbp, name: "nbp", handle: nbpFile },
+    { method: "GET", path: BOOT_PATHS.bootFile, name: "bootfile", handle: ipxeFile },
   ];
 }

@@ -1,9 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { parseMac, type Mac } from "../core/mac.js";
 import { HttpError, readJson, sendJson } from "../core/http-json.js";
 import { renderJobSh } from "../boot/job.js";
-import { CallbackRefused, type Registry } from "../registry/registry.js";
-import type { Route } from "./router.js";
+import { BOOT_PATHS } from "../boot/urls.js";
+import type { InstallerDoor } from "../registry/doors.js";
+import type { Route } from "../core/router.js";
 
 const LOG_KEPT = 16 * 1024;
 
@@ -40,63 +41,38 @@ function optString(body: Record<string, unknown>, field: string, max: number): s
 }
 
 /**
- * The MAC of the route, with its Bearer token checked before any body is read: an
- * unauthenticated client never gets the server to buffer a body for it.
+ * The route's session: the MAC's Bearer token checked once, before any body is read, so an
+ * unauthenticated client never gets the server to buffer a body for it. Refusals reach the
+ * router's one error mapping.
  */
-function authorized(registry: Registry, req: IncomingMessage, match: RegExpExecArray): Mac {
-  const m = mac(match);
-  try {
-    registry.authorize(m, bearer(req));
-  } catch (e) {
-    if (e instanceof CallbackRefused) throw refusal(e);
-    throw e;
-  }
-  return m;
-}
-
-function refusal(e: CallbackRefused): HttpError {
-  const code = e.status === 403 ? "forbidden" : e.status === 404 ? "not_found" : "conflict";
-  return new HttpError(e.status, code, e.message);
-}
-
-/** Runs a callback, turning the registry's refusals into status codes. */
-async function guarded(res: ServerResponse, fn: () => Promise<unknown>): Promise<void> {
-  try {
-    sendJson(res, 200, await fn());
-  } catch (e) {
-    if (e instanceof CallbackRefused) throw refusal(e);
-    throw e;
-  }
+function session(door: InstallerDoor, req: IncomingMessage, match: RegExpExecArray) {
+  return door.session(mac(match), bearer(req));
 }
 
 /** The installer agent's routes, each behind the machine's current Bearer token. */
-export function installerRoutes(registry: Registry): Route[] {
-  const base = "^\\/v1\\/installs\\/([0-9A-Fa-f:.-]+)";
+export function installerRoutes(door: InstallerDoor): Route[] {
+  const base = BOOT_PATHS.installs;
   return [
     {
       method: "GET",
       path: new RegExp(`${base}\\/job$`),
       name: "job",
-      handle: (req, res, match) => guarded(res, () => registry.fetchJob(mac(match), bearer(req))),
+      handle: async (req, res, match) =>
+        sendJson(res, 200, await session(door, req, match).fetchJob()),
     },
     {
       method: "GET",
       path: new RegExp(`${base}\\/job\\.sh$`),
       name: "job",
       handle: async (req, res, match) => {
-        try {
-          const j = await registry.fetchJob(mac(match), bearer(req));
-          const text = renderJobSh({ ...j, hostKey: j.installationHostKey });
-          res.writeHead(200, {
-            "content-type": "text/x-shellscript",
-            "content-length": Buffer.byteLength(text),
-            "cache-control": "no-store",
-          });
-          res.end(text);
-        } catch (e) {
-          if (e instanceof CallbackRefused) throw refusal(e);
-          throw e;
-        }
+        const j = await session(door, req, match).fetchJob();
+        const text = renderJobSh({ ...j, hostKey: j.installationHostKey });
+        res.writeHead(200, {
+          "content-type": "text/x-shellscript",
+          "content-length": Buffer.byteLength(text),
+          "cache-control": "no-store",
+        });
+        res.end(text);
       },
     },
     {
@@ -104,7 +80,7 @@ export function installerRoutes(registry: Registry): Route[] {
       path: new RegExp(`${base}\\/events$`),
       name: "events",
       handle: async (req, res, match) => {
-        const m = authorized(registry, req, match);
+        const s = session(door, req, match);
         const body = only(await readJson(req), ["phase", "message", "progress"]);
         const phase = body.phase;
         if (typeof phase !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(phase))
@@ -121,13 +97,12 @@ export function installerRoutes(registry: Registry): Route[] {
         )
           throw new HttpError(400, "invalid", "progress: expected a number 0..100");
         const message = optString(body, "message", 1000);
-        await guarded(res, () =>
-          registry.progress(m, bearer(req), {
-            phase,
-            ...(message !== undefined ? { message } : {}),
-            ...(typeof progress === "number" ? { progress: Math.round(progress) } : {}),
-          }),
-        );
+        const view = await s.progress({
+          phase,
+          ...(message !== undefined ? { message } : {}),
+          ...(typeof progress === "number" ? { progress: Math.round(progress) } : {}),
+        });
+        sendJson(res, 200, view);
       },
     },
     {
@@ -135,10 +110,10 @@ export function installerRoutes(registry: Registry): Route[] {
       path: new RegExp(`${base}\\/complete$`),
       name: "complete",
       handle: async (req, res, match) => {
-        const m = authorized(registry, req, match);
+        const s = session(door, req, match);
         const body = only(await readJson(req), ["hostPublicKey"]);
         const key = optString(body, "hostPublicKey", 16 * 1024);
-        await guarded(res, () => registry.complete(m, bearer(req), key?.trim() || null));
+        sendJson(res, 200, await s.complete(key?.trim() || null));
       },
     },
     {
@@ -146,13 +121,13 @@ export function installerRoutes(registry: Registry): Route[] {
       path: new RegExp(`${base}\\/failed$`),
       name: "failed",
       handle: async (req, res, match) => {
-        const m = authorized(registry, req, match);
+        const s = session(door, req, match);
         const body = only(await readJson(req, 4 << 20), ["message", "log"]);
         const message = optString(body, "message", 4000);
         if (!message)
           throw new HttpError(400, "invalid", "message: required, a string saying what failed");
         const log = optString(body, "log", LOG_KEPT) ?? null;
-        await guarded(res, () => registry.failed(m, bearer(req), message, log));
+        sendJson(res, 200, await s.failed(message, log));
       },
     },
   ];

@@ -1,4 +1,4 @@
-import type { Route } from "./router.js";
+import type { Route } from "../core/router.js";
 import type { Metrics } from "../core/metrics.js";
 
 /**

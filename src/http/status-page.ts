@@ -1,12 +1,9 @@
 import type { Metrics } from "../core/metrics.js";
-import type { Registry } from "../registry/registry.js";
+import type { MachineFeed } from "../registry/doors.js";
 import type { MachineView } from "../registry/machine.js";
-import type { Route } from "./router.js";
-import { publicMachine } from "./status-view.js";
+import type { Route } from "../core/router.js";
+import { publicMachine } from "../registry/views.js";
 import { STATUS_HTML } from "./status/page.js";
-
-/** What the page needs of the registry. */
-export type MachineFeed = Pick<Registry, "list" | "get" | "subscribe">;
 
 export interface StatusPageOptions {
   /** Counts the bytes sent (landscaper_http_bytes_total, routes "status" and "status-events"). */

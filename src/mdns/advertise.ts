@@ -40,7 +40,8 @@ function hostLabel(): string {
  * read TXT get it too). `close()` sends the goodbye (TTL 0) before releasing the socket.
  */
 export function startMdns(ctx: ServerContext): Promise<MdnsService> {
-  const { address, http } = ctx.config;
+  const { address } = ctx.config;
+  const http = ctx.urls;
   const log = ctx.log.child({ service: "mdns" });
   // mDNS is a convenience: a wrong address must not stop the appliance (doctor reports it).
   const onInterface = Object.values(networkInterfaces()).some((as) =>

@@ -1,6 +1,7 @@
 import { ControlError, controlRequest, type ControlResponse } from "../control/client.js";
 import { isObject, type JsonObject } from "./protocol.js";
 import { ResourceError } from "./resource.js";
+import type { ProviderSource } from "../registry/views.js";
 
 /**
  * The provider's calls to the control socket. Failures become ResourceErrors that say
@@ -43,15 +44,7 @@ export async function control(
 }
 
 /** The subset of the registry's MachineView the provider reads. */
-export interface MachineView extends JsonObject {
-  mac: string;
-  state: string;
-  generation: number;
-  bootUrl: string;
-  installationHostPublicKey: string;
-  phase: string | null;
-  failure: { message: string; log: string | null } | null;
-}
+export type MachineView = ProviderSource & JsonObject;
 
 /** Checks that an answer is a MachineView, so a protocol mismatch gives a clear error. */
 export function machineView(body: unknown, what: string): MachineView {

@@ -69,26 +69,32 @@ export interface MachineRecord {
   events: MachineEvent[];
 }
 
-/** What callers may see: never the token, never a private key. */
-export interface MachineView {
-  mac: Mac;
-  hostname: string | null;
-  state: MachineState;
-  generation: number;
-  phase: string | null;
-  progress: number | null;
-  failure: { message: string; log: string | null } | null;
+/** The fields every view of a machine starts with, in this order. */
+export const HEADLINE = ["mac", "hostname", "state", "generation", "phase", "progress"] as const;
+export type Headline = (typeof HEADLINE)[number];
+
+/**
+ * The one machine shape callers see: the record without the token, the private key and the
+ * clock fields, plus the boot URL. Every narrower shape (status page, watch, provider) is a
+ * `Pick` of this one, in ./views.ts.
+ */
+export type MachineView = Pick<
+  MachineRecord,
+  | Headline
+  | "failure"
+  | "hostPublicKey"
+  | "kernel"
+  | "initrd"
+  | "cmdline"
+  | "job"
+  | "registeredAt"
+  | "updatedAt"
+  | "events"
+> & {
+  /** The per-MAC iPXE script URL (what the provider outputs and DHCP hands iPXE). */
   bootUrl: string;
   installationHostPublicKey: string;
-  hostPublicKey: string | null;
-  kernel: string;
-  initrd: string;
-  cmdline: string;
-  job: Job | null;
-  registeredAt: string;
-  updatedAt: string;
-  events: MachineEvent[];
-}
+};
 
 /**
  * Which moves the installer's own reports may make. `installed` and `failed` end a

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Mac } from "../core/mac.js";
 import { generateEd25519 } from "../core/openssh-keys.js";
-import type { MachineRecord, MachineView, Registration } from "./machine.js";
+import { pick } from "../core/pick.js";
+import { HEADLINE, type MachineRecord, type MachineView, type Registration } from "./machine.js";
 
 /** A fresh install token: 192 random bits, URL- and cmdline-safe. */
 export function newInstallToken(): string {
@@ -72,12 +73,7 @@ export function applyRegistration(m: MachineRecord, reg: Registration): boolean 
 /** What callers may see of a record: never the token, never the private key. */
 export function toView(m: MachineRecord, bootUrl: string): MachineView {
   return {
-    mac: m.mac,
-    hostname: m.hostname,
-    state: m.state,
-    generation: m.generation,
-    phase: m.phase,
-    progress: m.progress,
+    ...pick(m, HEADLINE),
     failure: m.failure,
     bootUrl,
     installationHostPublicKey: m.installationHostKey.publicKey,

@@ -1,3 +1,4 @@
+import { Refusal } from "../core/refusal.js";
 import { isAbsolute } from "node:path";
 import { validateJob } from "../boot/job.js";
 import { unsafeForScript } from "../boot/script.js";
@@ -7,13 +8,13 @@ import type { Registration } from "./machine.js";
 const FIELDS = ["kernel", "initrd", "cmdline", "hostname", "job", "installationHostKey"];
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
-export class InvalidRegistration extends Error {
+export class InvalidRegistration extends Refusal {
   override name = "InvalidRegistration";
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(message);
+    super(400, message, { field });
   }
 }
 

@@ -1,29 +1,24 @@
-import { timingSafeEqual } from "node:crypto";
-import { EventEmitter } from "node:events";
-import type { BootOracle, BootPlan, BootStep } from "../boot/plan.js";
+import type { BootPlan, BootStep } from "../boot/plan.js";
+import { NO_URLS, type BootUrls } from "../boot/urls.js";
 import type { AfterInstall } from "../config/config.js";
 import type { Logger } from "../core/log.js";
-import { macForUrl, type Mac } from "../core/mac.js";
+import type { Mac } from "../core/mac.js";
 import type { Metrics } from "../core/metrics.js";
-import { runHook } from "./hooks.js";
-import {
-  canMove,
-  STATES,
-  type EventType,
-  type MachineEvent,
-  type MachineRecord,
-  type MachineState,
-  type MachineView,
-  type Registration,
-} from "./machine.js";
-import { StateStore } from "./store.js";
-import { InvalidRegistration } from "./registration.js";
 import { insideDir } from "../core/paths.js";
+import { MachineBook, now } from "./book.js";
+import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
+import { openSession } from "./installer.js";
+import type {
+  MachineEvent,
+  MachineRecord,
+  MachineState,
+  MachineView,
+  Registration,
+} from "./machine.js";
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
+import { InvalidRegistration } from "./registration.js";
 
-/** Per machine, the newest events kept; older ones drop off the front. */
-export const EVENTS_KEPT = 200;
-const HOOK_TIMEOUT_MS = 5 * 60_000;
+export { EVENTS_KEPT } from "./book.js";
 
 export interface RegistryOptions {
   stateDir: string;
@@ -34,84 +29,53 @@ export interface RegistryOptions {
   metrics: Metrics;
 }
 
-/** Why an installer callback was refused; the HTTP layer turns these into status codes. */
-export class CallbackRefused extends Error {
-  override name = "CallbackRefused";
-  constructor(
-    readonly status: 403 | 404 | 409,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const now = () => new Date().toISOString();
-
-/** What an event carries besides its fixed fields, which no detail may override. */
-type EventDetails = Record<string, unknown> & {
-  at?: never;
-  mac?: never;
-  generation?: never;
-  type?: never;
-  state?: never;
-};
-
 /**
  * The machine registry: the only owner of machine state and of boot policy. Every mutation
- * is on disk before the promise it returns resolves.
+ * is on disk before the promise it returns resolves. It opens three doors (src/registry/
+ * doors.ts): the boot oracle for the servers, the installer door, the control door.
  */
-export class Registry implements BootOracle {
-  private readonly machines = new Map<Mac, MachineRecord>();
-  private readonly emitter = new EventEmitter();
-  private readonly store: StateStore;
-  private readonly pendingHooks = new Set<Promise<void>>();
-  /** `http://ADDR:PORT` of the LAN HTTP server, set once it listens. */
-  private baseUrl = "";
+export class Registry implements BootOracle, InstallerDoor, ControlDoor {
+  private readonly book: MachineBook;
+  /** Where the LAN HTTP server listens; set once it has bound. */
+  private urls: BootUrls = NO_URLS;
 
   constructor(private readonly opts: RegistryOptions) {
-    this.store = new StateStore(opts.stateDir, () => [...this.machines.values()]);
-    this.emitter.setMaxListeners(0);
+    this.book = new MachineBook(opts.stateDir, opts.log, opts.metrics);
   }
 
-  async load(): Promise<void> {
-    for (const m of await this.store.load()) this.machines.set(m.mac, m);
-    this.updateGauge();
+  load(): Promise<void> {
+    return this.book.load();
   }
 
   /** Waits for running hooks and the last write. */
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.pendingHooks]);
-    await this.store.persist();
+  close(): Promise<void> {
+    return this.book.close();
+  }
+
+  /** The LAN HTTP server's bound address: boot URLs and install command lines name it. */
+  useUrls(urls: BootUrls): void {
+    this.urls = urls;
   }
 
   // ---- reading -------------------------------------------------------------------------
 
   list(): MachineView[] {
-    return [...this.machines.values()]
+    return [...this.book.machines.values()]
       .sort((a, b) => a.mac.localeCompare(b.mac))
       .map((m) => this.view(m));
   }
 
   get(mac: Mac): MachineView | null {
-    const m = this.machines.get(mac);
+    const m = this.book.machines.get(mac);
     return m ? this.view(m) : null;
   }
 
   subscribe(fn: (e: MachineEvent) => void): () => void {
-    this.emitter.on("event", fn);
-    return () => this.emitter.off("event", fn);
-  }
-
-  setBaseUrl(url: string): void {
-    this.baseUrl = url;
-  }
-
-  bootUrl(mac: Mac): string {
-    return `${this.baseUrl}/boot/${macForUrl(mac)}.ipxe`;
+    return this.book.subscribe(fn);
   }
 
   private view(m: MachineRecord): MachineView {
-    return toView(m, this.bootUrl(m.mac));
+    return toView(m, this.urls.script(m.mac));
   }
 
   // ---- the control side ----------------------------------------------------------------
@@ -130,32 +94,32 @@ export class Registry implements BootOracle {
         );
       }
     }
-    const existing = this.machines.get(mac);
+    const existing = this.book.machines.get(mac);
     if (!existing) {
       const m = newRecord(mac, reg, now());
-      this.machines.set(mac, m);
-      this.record(m, "registered", {});
-      await this.store.persist();
+      this.book.machines.set(mac, m);
+      this.book.record(m, "registered", {});
+      await this.book.persist();
       return { machine: this.view(m), created: true };
     }
-    if (applyRegistration(existing, reg)) this.record(existing, "updated", {});
-    await this.store.persist();
+    if (applyRegistration(existing, reg)) this.book.record(existing, "updated", {});
+    await this.book.persist();
     return { machine: this.view(existing), created: false };
   }
 
   async remove(mac: Mac): Promise<boolean> {
-    const m = this.machines.get(mac);
+    const m = this.book.machines.get(mac);
     if (!m) return false;
-    this.machines.delete(mac);
-    this.emit({ at: now(), mac, generation: m.generation, type: "removed", state: m.state });
-    this.updateGauge();
-    await this.store.persist();
+    this.book.machines.delete(mac);
+    this.book.emit({ at: now(), mac, generation: m.generation, type: "removed", state: m.state });
+    this.book.updateGauge();
+    await this.book.persist();
     return true;
   }
 
   /** A new generation: new token, back to `registered`, so the machine installs again. */
   async rearm(mac: Mac): Promise<MachineView | null> {
-    const m = this.machines.get(mac);
+    const m = this.book.machines.get(mac);
     if (!m) return null;
     m.generation += 1;
     m.token = newInstallToken();
@@ -168,8 +132,8 @@ export class Registry implements BootOracle {
       armedAt: now(),
     });
     m.state = "registered";
-    this.record(m, "rearmed", {});
-    await this.store.persist();
+    this.book.record(m, "rearmed", {});
+    await this.book.persist();
     return this.view(m);
   }
 
@@ -183,8 +147,9 @@ export class Registry implements BootOracle {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<{ reached: boolean; machine: MachineView | null }> {
+    const machines = this.book.machines;
     const done = (m: MachineRecord | undefined) => !m || m.state === state || m.state === "failed";
-    const current = this.machines.get(mac);
+    const current = machines.get(mac);
     if (done(current))
       return Promise.resolve({ reached: !!current, machine: current ? this.view(current) : null });
     return new Promise((resolve) => {
@@ -192,13 +157,13 @@ export class Registry implements BootOracle {
         clearTimeout(timer);
         unsubscribe();
         signal?.removeEventListener("abort", onAbort);
-        const m = this.machines.get(mac);
+        const m = machines.get(mac);
         resolve({ reached, machine: m ? this.view(m) : null });
       };
       const onAbort = () => finish(false);
       const timer = setTimeout(() => finish(false), timeoutMs);
       const unsubscribe = this.subscribe((e) => {
-        if (e.mac === mac && done(this.machines.get(mac))) finish(this.machines.has(mac));
+        if (e.mac === mac && done(machines.get(mac))) finish(machines.has(mac));
       });
       signal?.addEventListener("abort", onAbort);
     });
@@ -207,19 +172,36 @@ export class Registry implements BootOracle {
   // ---- the boot side (BootOracle) ------------------------------------------------------
 
   bootFor(mac: Mac): BootPlan {
-    const m = this.machines.get(mac);
-    if (!m) return this.opts.answerUnknown ? { kind: "local", mac } : { kind: "none" };
-    if (m.state === "installed")
-      return this.opts.afterInstall === "ignore" ? { kind: "none" } : { kind: "local", mac };
+    const m = this.book.machines.get(mac);
+    if (!m)
+      return this.opts.answerUnknown
+        ? { kind: "local", mac, script: "unknown" }
+        : { kind: "none", script: "unknown" };
     // A failed machine is not offered the installer again on its own, or a broken job would
     // loop forever; like an installed one it boots locally (or is ignored) until rearmed.
-    if (m.state === "failed")
-      return this.opts.afterInstall === "ignore" ? { kind: "none" } : { kind: "local", mac };
-    return { kind: "install", mac, generation: m.generation };
+    if (m.state === "installed" || m.state === "failed")
+      return this.opts.afterInstall === "ignore"
+        ? { kind: "none", script: "local" }
+        : { kind: "local", mac, script: "local" };
+    const base = this.urls.base;
+    const params = `landscaper.url=${base} landscaper.token=${m.token} landscaper.mac=${mac}`;
+    return {
+      kind: "install",
+      mac,
+      generation: m.generation,
+      script: "install",
+      spec: {
+        kernel: m.kernel,
+        initrd: m.initrd,
+        kernelUrl: this.urls.nbp(mac, "kernel"),
+        initrdUrl: this.urls.nbp(mac, "initrd"),
+        cmdline: m.cmdline ? `${m.cmdline} ${params}` : params,
+      },
+    };
   }
 
   noteBootStep(mac: Mac, step: BootStep): void {
-    const m = this.machines.get(mac);
+    const m = this.book.machines.get(mac);
     if (!m) return;
     const { type, ...details } = step;
     if (type === "dhcp" && m.bootStartedAt === null) {
@@ -227,200 +209,21 @@ export class Registry implements BootOracle {
         (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
       );
     }
-    this.startInstallClock(m);
-    this.record(m, type, details);
-    this.persistQuietly();
+    this.book.startInstallClock(m);
+    // The LAN HTTP server saw the script, kernel or initrd fetched: the machine is booting.
+    if (type !== "dhcp" && type !== "tftp" && m.state === "registered")
+      this.book.move(m, "booting");
+    this.book.record(m, type, details);
+    this.book.persistQuietly();
   }
 
-  /** The LAN HTTP server saw the script, kernel or initrd fetched: the machine is booting. */
-  noteHttpStep(mac: Mac, type: "script" | "kernel" | "initrd", details: EventDetails = {}): void {
-    const m = this.machines.get(mac);
-    if (!m) return;
-    this.startInstallClock(m);
-    if (m.state === "registered") this.move(m, "booting");
-    this.record(m, type, details);
-    this.persistQuietly();
-  }
+  // ---- the installer side (InstallerDoor) ----------------------------------------------
 
-  /** The full record (token, file paths) the LAN HTTP server renders scripts and files from. */
-  recordFor(mac: Mac): Readonly<MachineRecord> | null {
-    return this.machines.get(mac) ?? null;
-  }
-
-  // ---- the installer's callbacks -------------------------------------------------------
-
-  /** Checks the Bearer token against the current generation's; throws CallbackRefused. */
-  authorize(mac: Mac, token: string | null): MachineRecord {
-    const m = this.machines.get(mac);
-    if (!m) throw new CallbackRefused(404, `machine ${mac} is not registered`);
-    const a = Buffer.from(token ?? "");
-    const b = Buffer.from(m.token);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw new CallbackRefused(403, `wrong or outdated install token for ${mac}`);
-    }
-    return m;
-  }
-
-  /** The job for the installer; the private host key only while booting or installing. */
-  async fetchJob(mac: Mac, token: string | null) {
-    const m = this.authorize(mac, token);
-    if (m.state === "installed" || m.state === "failed") {
-      throw new CallbackRefused(409, `machine ${mac} is ${m.state}; rearm it to install again`);
-    }
-    this.startInstallClock(m);
-    this.move(m, "installing");
-    this.record(m, "job", {});
-    await this.store.persist();
-    return {
-      mac: m.mac,
-      generation: m.generation,
-      hostname: m.hostname,
-      installationHostKey: { ...m.installationHostKey },
-      job: m.job ?? { steps: [] },
-    };
-  }
-
-  async progress(
-    mac: Mac,
-    token: string | null,
-    p: { phase: string; message?: string; progress?: number },
-  ): Promise<MachineView> {
-    const m = this.authorize(mac, token);
-    this.refuseEnded(m);
-    this.move(m, "installing");
-    m.phase = p.phase;
-    if (p.progress !== undefined) m.progress = p.progress;
-    this.record(m, "progress", { ...p });
-    await this.store.persist();
-    return this.view(m);
-  }
-
-  async complete(
-    mac: Mac,
-    token: string | null,
-    hostPublicKey: string | null,
-  ): Promise<MachineView> {
-    const m = this.authorize(mac, token);
-    if (m.state === "installed") return this.view(m); // a retried callback
-    this.refuseEnded(m);
-    m.hostPublicKey = hostPublicKey;
-    m.progress = 100;
-    m.phase = "installed";
-    if (m.bootStartedAt)
-      this.opts.metrics.installSeconds.observe((Date.now() - Date.parse(m.bootStartedAt)) / 1000);
-    this.move(m, "installed");
-    this.record(m, "complete", hostPublicKey ? { hostPublicKey } : {});
-    await this.store.persist();
-    this.startHook(m);
-    return this.view(m);
-  }
-
-  async failed(
-    mac: Mac,
-    token: string | null,
-    message: string,
-    log: string | null,
-  ): Promise<MachineView> {
-    const m = this.authorize(mac, token);
-    if (m.state === "failed") return this.view(m);
-    this.refuseEnded(m);
-    m.failure = { message, log };
-    this.move(m, "failed");
-    this.record(m, "failed", { message, log });
-    await this.store.persist();
-    return this.view(m);
-  }
-
-  // ---- internals -----------------------------------------------------------------------
-
-  /** The first boot step of a generation (DHCP answer, file, script or job) starts its install clock. */
-  private startInstallClock(m: MachineRecord): void {
-    if (m.bootStartedAt === null && m.state !== "installed" && m.state !== "failed")
-      m.bootStartedAt = now();
-  }
-
-  private refuseEnded(m: MachineRecord): void {
-    if (m.state === "installed" || m.state === "failed")
-      throw new CallbackRefused(
-        409,
-        `machine ${m.mac} is already ${m.state} in generation ${m.generation}`,
-      );
-  }
-
-  private move(m: MachineRecord, to: MachineState): void {
-    if (m.state === to || !canMove(m.state, to)) return;
-    const from = m.state;
-    m.state = to;
-    this.record(m, "state", { from });
-    this.updateGauge();
-  }
-
-  /**
-   * Runs for every script and file fetch, so it is kept cheap: the fixed fields come first in
-   * the literal (a spread first gave every event a freshly built shape, about 100 times
-   * slower: 5 us an event, a third of a script request), and one shift trims the history.
-   */
-  private record(m: MachineRecord, type: EventType, details: EventDetails): void {
-    const e: MachineEvent = {
-      at: now(),
-      mac: m.mac,
-      generation: m.generation,
-      type,
-      state: m.state,
-      ...details,
-    };
-    m.updatedAt = e.at;
-    m.events.push(e);
-    while (m.events.length > EVENTS_KEPT) m.events.shift();
-    this.emit(e);
-  }
-
-  private emit(e: MachineEvent): void {
-    for (const fn of this.emitter.listeners("event") as ((e: MachineEvent) => void)[]) {
-      try {
-        fn(e);
-      } catch (err) {
-        this.opts.log.error({ err }, "event subscriber threw");
-      }
-    }
-  }
-
-  private updateGauge(): void {
-    const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<MachineState, number>;
-    for (const m of this.machines.values()) counts[m.state] += 1;
-    for (const s of STATES) this.opts.metrics.machines.set({ state: s }, counts[s]);
-  }
-
-  private persistQuietly(): void {
-    this.store
-      .persist()
-      .catch((err: unknown) => this.opts.log.error({ err }, "cannot write state"));
-  }
-
-  /** `hooks.onInstalled`, in the background: it never blocks the appliance. */
-  private startHook(m: MachineRecord): void {
-    const command = this.opts.onInstalled;
-    if (!command) return;
-    const input = JSON.stringify(this.view(m)) + "\n";
-    const p = runHook(command, input, HOOK_TIMEOUT_MS).then((r) => {
-      const ok = r.error === null && r.exitCode === 0;
-      this.opts.log[ok ? "info" : "warn"](
-        { mac: m.mac, hook: command, ...r },
-        "onInstalled hook finished",
-      );
-      const cur = this.machines.get(m.mac);
-      if (cur) {
-        this.record(cur, "hook", {
-          exitCode: r.exitCode,
-          ok,
-          ms: r.ms,
-          output: r.output.slice(-2000),
-          error: r.error,
-        });
-        this.persistQuietly();
-      }
-    });
-    this.pendingHooks.add(p);
-    void p.finally(() => this.pendingHooks.delete(p));
+  session(mac: Mac, token: string | null): InstallSession {
+    return openSession(
+      { book: this.book, view: (m) => this.view(m), onInstalled: this.opts.onInstalled },
+      mac,
+      token,
+    );
   }
 }

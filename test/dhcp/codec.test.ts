@@ -8,8 +8,8 @@ import {
   BOOTP_MIN_LENGTH,
   type DhcpPacket,
   type EncodeInput,
-} from "../../src/dhcp4/packet.js";
-import * as o from "../../src/dhcp4/options.js";
+} from "../../src/dhcp/codec/packet.js";
+import * as o from "../../src/dhcp/codec/options.js";
 import { CAPTURES, capture, frame, CAPTURED_MAC } from "./fixtures.js";
 
 function parsed(buf: Buffer): DhcpPacket {

@@ -1,6 +1,6 @@
 /** The firmware captures (copied from the lab's reference set) as parsed DHCP packets. */
 import { fileURLToPath } from "node:url";
-import { readPcapUdp, type UdpDatagram } from "../helpers/pcap.js";
+import { readPcapUdp, type UdpDatagram } from "../support/pcap.js";
 
 const dir = fileURLToPath(new URL("../../../test/fixtures/pcap/", import.meta.url));
 

@@ -1,5 +1,5 @@
 /** A UEFI HTTP-boot DISCOVER: the captured EDK2 DISCOVER with EDK2's HTTP-boot identity. */
-import { encodePacket, parsePacket } from "../../src/dhcp4/packet.js";
+import { encodePacket, parsePacket } from "../../src/dhcp/codec/packet.js";
 import { EDK2_DISCOVER } from "./fixtures.js";
 
 export function httpBootDiscover(arch = 16): Buffer {

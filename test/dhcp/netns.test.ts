@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Lan, JsonLines } from "../helpers/netns.js";
-import { parsePacket, type DhcpPacket } from "../../src/dhcp4/packet.js";
-import * as o from "../../src/dhcp4/options.js";
+import { Lan, JsonLines } from "../support/netns.js";
+import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
+import * as o from "../../src/dhcp/codec/options.js";
 import {
   EDK2_DISCOVER,
   EDK2_PROXY_REQUEST,

@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parsePacket, type DhcpPacket } from "../../src/dhcp4/packet.js";
-import * as o from "../../src/dhcp4/options.js";
-import { chooseBoot, classifyClient, type BootFiles } from "../../src/dhcp4/pxe.js";
-import { buildReply, replyDestination } from "../../src/dhcp/reply.js";
+import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
+import * as o from "../../src/dhcp/codec/options.js";
+import { chooseBoot, type BootFiles, type PlanKind } from "../../src/dhcp/server/boot-choice.js";
+import { BootUrls } from "../../src/boot/urls.js";
+import { classifyClient } from "../../src/dhcp/codec/client.js";
+import { buildReply, replyCache, replyDestination } from "../../src/dhcp/server/reply.js";
 import type { Mac } from "../../src/core/mac.js";
 import {
   CAPTURED_MAC,
@@ -16,13 +18,9 @@ import {
 import { httpBootDiscover } from "./http-boot.js";
 
 const mac = CAPTURED_MAC as Mac;
-const files: BootFiles = {
-  address: "10.99.0.3",
-  httpPort: 8080,
-  efi: "snponly.efi",
-  bios: "undionly.kpxe",
-  arm64Efi: null,
-};
+const ADDRESS = "10.99.0.3";
+const urls = new BootUrls(ADDRESS, 8080);
+const files: BootFiles = { efi: "snponly.efi", bios: "undionly.kpxe", arm64Efi: null };
 const install = { kind: "install" } as const;
 
 function p(buf: Buffer): DhcpPacket {
@@ -40,68 +38,78 @@ test("classify the captured clients", () => {
   assert.equal(classifyClient(p(frame("bios-seabios-ipxe-rom.pcap", 6))).kind, "none");
 });
 
-test("boot file table", () => {
-  const c = (kind: "pxe" | "http" | "ipxe", arch: number | null, port: "dhcp" | "proxy" = "dhcp") =>
-    chooseBoot({ kind, arch }, install, mac, files, port);
-  assert.deepEqual(c("ipxe", 7), {
-    answer: true,
-    vendorClass: "PXEClient",
-    file: "http://10.99.0.3:8080/boot/52-54-00-12-34-56.ipxe",
-    skipDiscovery: false,
+type Kind = "pxe" | "http" | "ipxe" | "none";
+type Port = "dhcp" | "proxy";
+const SCRIPT = "http://10.99.0.3:8080/boot/52-54-00-12-34-56.ipxe";
+
+/**
+ * client kind, arch, arrival port, plan, files -> the answer. One row per decision of
+ * DESIGN.md "proxyDHCP decisions"; `false` means silence.
+ */
+const BOOT_ROWS: ReadonlyArray<
+  [Kind, number | null, Port, PlanKind["kind"], Partial<BootFiles>, string | null | false, boolean?]
+> = [
+  ["ipxe", 7, "dhcp", "install", {}, SCRIPT],
+  ["ipxe", 0, "dhcp", "install", {}, SCRIPT],
+  ["ipxe", 7, "dhcp", "local", {}, SCRIPT],
+  ["ipxe", 7, "dhcp", "none", {}, false],
+  ["none", null, "dhcp", "install", {}, false],
+  ["pxe", 0, "dhcp", "install", {}, "undionly.kpxe", true],
+  ["pxe", null, "dhcp", "install", {}, "undionly.kpxe", true],
+  ["pxe", 6, "dhcp", "install", {}, null],
+  ["pxe", 7, "dhcp", "install", {}, null],
+  ["pxe", 9, "dhcp", "install", {}, null],
+  ["pxe", 6, "proxy", "install", {}, "snponly.efi"],
+  ["pxe", 7, "proxy", "install", {}, "snponly.efi"],
+  ["pxe", 9, "proxy", "install", {}, "snponly.efi"],
+  ["pxe", 11, "proxy", "install", {}, false],
+  ["pxe", 11, "proxy", "install", { arm64Efi: "arm64.efi" }, "arm64.efi"],
+  ["pxe", 11, "dhcp", "install", { arm64Efi: "arm64.efi" }, null],
+  ["pxe", 16, "dhcp", "install", {}, false],
+  ["http", 16, "dhcp", "install", {}, "http://10.99.0.3:8080/boot/snponly.efi"],
+  ["http", 19, "dhcp", "install", {}, false],
+  ["http", 19, "dhcp", "install", { arm64Efi: "a.efi" }, "http://10.99.0.3:8080/boot/a.efi"],
+  ["http", null, "dhcp", "install", {}, false],
+  ["http", 7, "dhcp", "install", {}, false],
+];
+
+for (const [kind, arch, port, plan, over, file, skip = false] of BOOT_ROWS) {
+  test(`boot file: ${kind} arch ${arch} on ${port}, plan ${plan} ${JSON.stringify(over)} -> ${file}`, () => {
+    const choice = chooseBoot(
+      { kind, arch },
+      { kind: plan },
+      mac,
+      { ...files, ...over },
+      urls,
+      port,
+    );
+    if (file === false) {
+      assert.equal(choice.answer, false);
+      return;
+    }
+    assert.deepEqual(choice, {
+      answer: true,
+      vendorClass: kind === "http" ? "HTTPClient" : "PXEClient",
+      file,
+      skipDiscovery: skip,
+    });
   });
-  assert.deepEqual(c("pxe", 0), {
-    answer: true,
-    vendorClass: "PXEClient",
-    file: "undionly.kpxe",
-    skipDiscovery: true,
-  });
-  assert.deepEqual(c("pxe", null), c("pxe", 0));
-  for (const arch of [6, 7, 9]) {
-    assert.equal((c("pxe", arch) as { file: unknown }).file, null, "EDK2 offer has no file");
-    assert.equal((c("pxe", arch, "proxy") as { file: unknown }).file, "snponly.efi");
-  }
-  assert.deepEqual(c("http", 16), {
-    answer: true,
-    vendorClass: "HTTPClient",
-    file: "http://10.99.0.3:8080/boot/snponly.efi",
-    skipDiscovery: false,
-  });
-  assert.equal(c("pxe", 11).answer, false, "no arm64 binary configured");
-  assert.equal(c("http", 19).answer, false);
+}
+
+test("URLs leave out port 80 and name any other", () => {
   assert.equal(
-    (
-      chooseBoot(
-        { kind: "pxe", arch: 11 },
-        install,
-        mac,
-        { ...files, arm64Efi: "arm64.efi" },
-        "proxy",
-      ) as { file: unknown }
-    ).file,
-    "arm64.efi",
+    new BootUrls(ADDRESS, 80).script(mac),
+    "http://10.99.0.3/boot/52-54-00-12-34-56.ipxe",
   );
-  assert.equal(
-    chooseBoot({ kind: "ipxe", arch: 7 }, { kind: "none" }, mac, files, "dhcp").answer,
-    false,
-  );
-  assert.equal(
-    chooseBoot({ kind: "ipxe", arch: 7 }, { kind: "local" }, mac, files, "dhcp").answer,
-    true,
-  );
-  assert.equal(chooseBoot({ kind: "none", arch: null }, install, mac, files, "dhcp").answer, false);
-  assert.equal(
-    chooseBoot({ kind: "ipxe", arch: 7 }, install, mac, { ...files, httpPort: 80 }, "dhcp")
-      .answer && "ok",
-    "ok",
-  );
+  assert.equal(urls.bootFile("x.efi"), "http://10.99.0.3:8080/boot/x.efi");
 });
 
 function answer(buf: Buffer, port: "dhcp" | "proxy", from = { address: "0.0.0.0", port: 68 }) {
   const req = p(buf);
-  const choice = chooseBoot(classifyClient(req), install, mac, files, port);
+  const choice = chooseBoot(classifyClient(req), install, mac, files, urls, port);
   assert.ok(choice.answer);
   const dest = replyDestination(req, port, from);
-  const reply = p(buildReply(req, o.messageType(req)!, choice, files.address, dest));
+  const reply = p(buildReply(req, o.messageType(req)!, choice, replyCache(ADDRESS), dest));
   return { req, reply, dest };
 }
 
@@ -148,14 +156,14 @@ test("iPXE and BIOS PXE and HTTP boot replies", () => {
   bios.delete(93);
   bios.set(60, Buffer.from("PXEClient:Arch:00000:UNDI:002001"));
   const biosReq = { ...req, options: bios };
-  const choice = chooseBoot(classifyClient(biosReq), install, mac, files, "dhcp");
+  const choice = chooseBoot(classifyClient(biosReq), install, mac, files, urls, "dhcp");
   assert.ok(choice.answer);
   const reply = p(
     buildReply(
       biosReq,
       o.MSG.DISCOVER,
       choice,
-      files.address,
+      replyCache(ADDRESS),
       replyDestination(biosReq, "dhcp", { address: "0.0.0.0", port: 68 }),
     ),
   );

@@ -3,16 +3,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pino } from "pino";
-import { startDhcpServer } from "../../src/dhcp/server.js";
+import { startDhcpServer } from "../../src/dhcp/server/server.js";
 import { defaultConfig } from "../../src/config/config.js";
-import { createMetrics } from "../../src/core/metrics.js";
+import { BootUrls } from "../../src/boot/urls.js";
 import { parseMac, type Mac } from "../../src/core/mac.js";
-import { Registry } from "../../src/registry/registry.js";
-import { parsePacket } from "../../src/dhcp4/packet.js";
+import { MINIMAL_REGISTRATION, testRegistry, tokenOf } from "../support/registry.js";
+import { parsePacket } from "../../src/dhcp/codec/packet.js";
 import { EDK2_PROXY_REQUEST } from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
 
@@ -20,31 +17,21 @@ const mac = parseMac("02:33:00:00:00:01") as Mac;
 
 for (const afterInstall of ["local-boot", "ignore"] as const) {
   test(`registered -> answered with an event; installed with afterInstall ${afterInstall}`, async (t) => {
-    const stateDir = await mkdtemp(join(tmpdir(), "lst-dhcp-reg-"));
-    const metrics = createMetrics();
+    const { registry, metrics, cleanup } = await testRegistry({ afterInstall });
     const log = pino({ level: "silent" });
-    const registry = new Registry({
-      stateDir,
-      afterInstall,
-      answerUnknown: false,
-      onInstalled: null,
-      log,
-      metrics,
-    });
-    await registry.load();
     const config = defaultConfig();
     config.address = "127.0.0.1";
     config.dhcp.port = 0;
     config.dhcp.proxyPort = 0;
-    const svc = await startDhcpServer({ config, oracle: registry, log, metrics });
+    const urls = new BootUrls(config.address, 8080);
+    const svc = await startDhcpServer({ config, oracle: registry, urls, log, metrics });
     const client = dgram.createSocket("udp4");
     client.bind(0, "127.0.0.1");
     await once(client, "listening");
     t.after(async () => {
       client.close();
       await svc.close();
-      await registry.close();
-      await rm(stateDir, { recursive: true, force: true });
+      await cleanup();
     });
     let xid = 1;
     const ask = async (): Promise<Buffer | null> => {
@@ -64,14 +51,7 @@ for (const afterInstall of ["local-boot", "ignore"] as const) {
     };
 
     assert.equal(await ask(), null, "unregistered: silent");
-    await registry.upsert(mac, {
-      kernel: "/k",
-      initrd: "/i",
-      cmdline: "",
-      hostname: null,
-      job: null,
-      installationHostKey: null,
-    });
+    await registry.upsert(mac, MINIMAL_REGISTRATION);
     const r = parsePacket((await ask())!);
     assert.ok(r.ok);
     assert.equal(r.packet.file, "snponly.efi");
@@ -82,7 +62,7 @@ for (const afterInstall of ["local-boot", "ignore"] as const) {
       { clientKind: "pxe", arch: 7, file: "snponly.efi", port: svc.ports.proxy },
     );
 
-    await registry.complete(mac, registry.recordFor(mac)!.token, null);
+    await registry.session(mac, tokenOf(registry, mac)).complete(null);
     const after = await ask();
     if (afterInstall === "ignore") assert.equal(after, null);
     else

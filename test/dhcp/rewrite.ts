@@ -1,6 +1,6 @@
 /** Replays a captured request as another client: new MAC, xid and addressing fields. */
-import { encodePacket, parsePacket } from "../../src/dhcp4/packet.js";
-import { ipv4Bytes } from "../../src/dhcp4/options.js";
+import { encodePacket, parsePacket } from "../../src/dhcp/codec/packet.js";
+import { ipv4Bytes } from "../../src/dhcp/codec/options.js";
 
 export interface Rewrite {
   mac: string;

@@ -3,14 +3,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { once } from "node:events";
-import { startDhcpServer } from "../../src/dhcp/server.js";
+import { startDhcpServer } from "../../src/dhcp/server/server.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { createLogger } from "../../src/core/log.js";
 import type { Mac } from "../../src/core/mac.js";
-import type { BootOracle, BootStep } from "../../src/boot/plan.js";
-import { parsePacket } from "../../src/dhcp4/packet.js";
-import * as o from "../../src/dhcp4/options.js";
+import { UNKNOWN, type BootOracle, type BootStep } from "../../src/boot/plan.js";
+import { BootUrls } from "../../src/boot/urls.js";
+import { installPlan, serverContext } from "../support/context.js";
+import { parsePacket } from "../../src/dhcp/codec/packet.js";
+import * as o from "../../src/dhcp/codec/options.js";
 import { EDK2_PROXY_REQUEST, IPXE_EFI_DISCOVER } from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
 
@@ -18,18 +20,21 @@ const ARMED = "02:22:00:00:00:01" as Mac;
 
 async function start(arm64: string | null = null) {
   const steps: Array<[Mac, BootStep]> = [];
-  const oracle: BootOracle = {
-    bootFor: (mac) => (mac === ARMED ? { kind: "install", mac, generation: 1 } : { kind: "none" }),
-    noteBootStep: (mac, step) => steps.push([mac, step]),
-  };
   const config = defaultConfig();
   config.address = "127.0.0.1";
   config.dhcp.port = 0;
   config.dhcp.proxyPort = 0;
   config.http.port = 8080;
   config.ipxe.arm64 = arm64;
+  const urls = new BootUrls(config.address, 8080);
+  const oracle: BootOracle = {
+    bootFor: (mac) => (mac === ARMED ? installPlan(mac, urls) : UNKNOWN),
+    noteBootStep: (mac, step) => steps.push([mac, step]),
+  };
   const metrics = createMetrics();
-  const svc = await startDhcpServer({ config, oracle, metrics, log: createLogger("test", "warn") });
+  const svc = await startDhcpServer(
+    serverContext(config, { oracle, urls, metrics, log: createLogger("test", "warn") }),
+  );
   const client = dgram.createSocket("udp4");
   client.bind(0, "127.0.0.1");
   await once(client, "listening");
@@ -154,17 +159,8 @@ test("a port in use is a clear startup error, nothing left bound", async () => {
   config.address = "127.0.0.1";
   config.dhcp.port = 0;
   config.dhcp.proxyPort = blocker.address().port;
-  const oracle: BootOracle = { bootFor: () => ({ kind: "none" }), noteBootStep: () => {} };
   try {
-    await assert.rejects(
-      startDhcpServer({
-        config,
-        oracle,
-        metrics: createMetrics(),
-        log: createLogger("test", "silent"),
-      }),
-      /EADDRINUSE/,
-    );
+    await assert.rejects(startDhcpServer(serverContext(config)), /EADDRINUSE/);
   } finally {
     blocker.close();
   }
@@ -175,14 +171,8 @@ test("an address not on this host is named in the startup error", async () => {
   config.address = "192.0.2.77";
   config.dhcp.port = 0;
   config.dhcp.proxyPort = 0;
-  const oracle: BootOracle = { bootFor: () => ({ kind: "none" }), noteBootStep: () => {} };
   await assert.rejects(
-    startDhcpServer({
-      config,
-      oracle,
-      metrics: createMetrics(),
-      log: createLogger("test", "silent"),
-    }),
+    startDhcpServer(serverContext(config)),
     /192\.0\.2\.77.*EADDRNOTAVAIL.*configured on an interface/,
   );
 });

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
 import type { Finding } from "../../src/doctor/checks.js";
-import { startServe, cleanup } from "../helpers/appliance.js";
+import { startServe, cleanup } from "../support/appliance.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 

@@ -10,7 +10,7 @@ import { TYPE, type DnsMessage } from "../support/dns-wire.js";
 import { pino } from "pino";
 import { packageVersion, startMdns } from "../../src/mdns/advertise.js";
 import { defaultConfig } from "../../src/config/config.js";
-import { createMetrics } from "../../src/core/metrics.js";
+import { serverContext } from "../support/context.js";
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const SERVICE = "_landscaper._tcp.local";
@@ -159,12 +159,7 @@ test("mDNS is skipped, not fatal, when the address is on no interface", async ()
   config.address = "192.0.2.1"; // TEST-NET-1: on no interface here
   const warnings: string[] = [];
   const log = pino({ level: "warn" }, { write: (l: string) => void warnings.push(l) });
-  const svc = await startMdns({
-    config,
-    oracle: { bootFor: () => ({ kind: "none" }), noteBootStep: () => undefined },
-    log,
-    metrics: createMetrics(),
-  });
+  const svc = await startMdns(serverContext(config, { log }));
   await svc.announced;
   await svc.close();
   assert.equal(svc.name, "mdns");

@@ -6,18 +6,13 @@
 import { startMdns } from "../../src/mdns/advertise.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { createLogger } from "../../src/core/log.js";
-import { createMetrics } from "../../src/core/metrics.js";
+import { serverContext } from "../support/context.js";
 
 if (process.argv[2] === "--run") {
   const config = defaultConfig();
   config.address = process.argv[3] ?? "127.0.0.1";
   config.http.port = Number(process.argv[4] ?? "80");
-  const svc = await startMdns({
-    config,
-    oracle: { bootFor: () => ({ kind: "none" }), noteBootStep: () => undefined },
-    log: createLogger("mdns-child", "warn"),
-    metrics: createMetrics(),
-  });
+  const svc = await startMdns(serverContext(config, { log: createLogger("mdns-child", "warn") }));
   await svc.announced;
   process.stdout.write(`announced ${svc.instanceName}\n`);
   process.on("SIGTERM", () => {

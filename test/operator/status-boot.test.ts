@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
-import { CLI } from "../helpers/appliance.js";
+import { CLI } from "../support/appliance.js";
 import { LineWatcher } from "../support/lines.js";
 import { createNetnsPair } from "../support/netns-pair.js";
 

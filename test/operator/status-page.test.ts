@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
-import { startServe, cleanup, tokenFromScript, type RunningServe } from "../helpers/appliance.js";
+import { startServe, cleanup, tokenFromScript, type RunningServe } from "../support/appliance.js";
 
 const run = promisify(execFile);
 const OUT = resolve(import.meta.dirname, "../../../test-output");

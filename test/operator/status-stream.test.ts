@@ -1,29 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pino } from "pino";
 import { defaultConfig } from "../../src/config/config.js";
 import { parseMac, type Mac } from "../../src/core/mac.js";
-import { createMetrics } from "../../src/core/metrics.js";
+import { BootUrls } from "../../src/boot/urls.js";
 import { startHttpServer } from "../../src/http/server.js";
-import { statusPageRoutes, type MachineFeed } from "../../src/http/status-page.js";
-import { Registry } from "../../src/registry/registry.js";
+import { statusPageRoutes } from "../../src/http/status-page.js";
+import type { MachineFeed } from "../../src/registry/doors.js";
+import { testRegistry } from "../support/registry.js";
 
 test("/events: bounded streams, heartbeats, one shared subscription released on disconnect", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "lst-ops-"));
+  const { registry, metrics, cleanup } = await testRegistry();
   const log = pino({ level: "silent" });
-  const metrics = createMetrics();
-  const registry = new Registry({
-    stateDir: dir,
-    afterInstall: "local-boot",
-    answerUnknown: false,
-    onInstalled: null,
-    log,
-    metrics,
-  });
-  await registry.load();
   let subscribers = 0;
   const feed: MachineFeed = {
     list: () => registry.list(),
@@ -41,16 +29,15 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
   config.address = "127.0.0.1";
   config.http = { listen: "127.0.0.1", port: 0 };
   const http = await startHttpServer(
-    { config, oracle: registry, log, metrics },
-    registry,
+    { config, log, metrics },
+    { boot: registry, installer: registry },
     statusPageRoutes(feed, { maxStreams: 2, heartbeatMs: 100, metrics }),
   );
   t.after(async () => {
     await http.close();
-    await registry.close();
-    await rm(dir, { recursive: true, force: true });
+    await cleanup();
   });
-  const url = `${http.baseUrl}/events`;
+  const url = `${new BootUrls(config.address, http.port).base}/events`;
   const open = async () => {
     const ac = new AbortController();
     const res = await fetch(url, { signal: ac.signal });

@@ -10,7 +10,7 @@ import {
   tokenFromScript,
   CLI,
   type RunningServe,
-} from "../helpers/appliance.js";
+} from "../support/appliance.js";
 import { LineWatcher } from "../support/lines.js";
 
 const A = "52:54:00:0c:00:01";

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateEd25519KeyPair, samePublicKey } from "../../src/core/openssh-keys.js";
-import { cleanup, startServe, tokenFromScript, type RunningServe } from "../helpers/appliance.js";
+import { cleanup, startServe, tokenFromScript, type RunningServe } from "../support/appliance.js";
 import { create, errorOf, outputsOf, pending, runProvider, sleep } from "./harness.js";
 import { freePort, startSshd } from "./sshd-fixture.js";
 

@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { controlRequest, type ControlError } from "../../src/control/client.js";
 import { generateEd25519KeyPair, samePublicKey } from "../../src/core/openssh-keys.js";
-import { cleanup, startServe, type RunningServe } from "../helpers/appliance.js";
+import { cleanup, startServe, type RunningServe } from "../support/appliance.js";
 import { create, errorOf, outputsOf, runProvider, update } from "./harness.js";
 
 const running: RunningServe[] = [];

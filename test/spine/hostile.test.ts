@@ -6,7 +6,7 @@ import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { controlRequest } from "../../src/control/client.js";
-import { startServe, cleanup, freePort, type RunningServe } from "../helpers/appliance.js";
+import { startServe, cleanup, freePort, type RunningServe } from "../support/appliance.js";
 
 const run = promisify(execFile);
 const running: RunningServe[] = [];

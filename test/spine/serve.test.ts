@@ -13,7 +13,7 @@ import {
   tokenFromScript,
   CLI,
   type RunningServe,
-} from "../helpers/appliance.js";
+} from "../support/appliance.js";
 
 const run = promisify(execFile);
 const MAC = "52:54:00:aa:00:01";

@@ -1,6 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { createHash } from "node:crypto";
-import { encodeAck, encodeRequest, parsePacket, type TftpPacket } from "../../src/tftp/codec.js";
+import {
+  encodeAck,
+  encodeRequest,
+  parsePacket,
+  type TftpPacket,
+} from "../../src/tftp/codec/packet.js";
 
 /** Polls `cond` every 10 ms; rejects naming `what` after `ms`. */
 export async function until(cond: () => boolean, ms = 3000, what = "condition"): Promise<void> {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { startTftpServer, type TftpServer } from "../../src/tftp/server.js";
+import { startTftpServer, type TftpServer } from "../../src/tftp/server/server.js";
 import { sha256 } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree, run, type Tree } from "./fixtures.js";

@@ -9,10 +9,10 @@ import {
   encodeRequest,
   parsePacket,
   type TftpPacket,
-} from "../../src/tftp/codec.js";
-import { negotiate } from "../../src/tftp/options.js";
-import { requestSegments } from "../../src/tftp/paths.js";
-import { parseProcNetArp } from "../../src/tftp/neighbours.js";
+} from "../../src/tftp/codec/packet.js";
+import { negotiate } from "../../src/tftp/codec/options.js";
+import { requestSegments } from "../../src/tftp/server/paths.js";
+import { parseProcNetArp } from "../../src/tftp/server/neighbours.js";
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 

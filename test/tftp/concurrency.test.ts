@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTftpServer } from "../../src/tftp/server.js";
+import { startTftpServer } from "../../src/tftp/server/server.js";
 import { sha256, tftpGet, type GetOptions } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree, run } from "./fixtures.js";

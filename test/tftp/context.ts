@@ -1,9 +1,8 @@
-import { pino } from "pino";
-import type { BootStep } from "../../src/boot/plan.js";
+import { UNKNOWN, type BootStep } from "../../src/boot/plan.js";
 import { defaultConfig } from "../../src/config/config.js";
 import type { Mac } from "../../src/core/mac.js";
-import { createMetrics } from "../../src/core/metrics.js";
 import type { ServerContext } from "../../src/core/service.js";
+import { serverContext } from "../support/context.js";
 
 /** A ServerContext for tests: default config with overrides, an oracle that records steps. */
 export function testContext(
@@ -12,18 +11,14 @@ export function testContext(
 ): ServerContext & { steps: { mac: Mac; step: BootStep }[] } {
   const config = defaultConfig();
   const steps: { mac: Mac; step: BootStep }[] = [];
-  return {
-    config: {
-      ...config,
-      tftp: { ...config.tftp, port: 0, ...tftp },
-      ipxe: { ...config.ipxe, dir: root },
+  const ctx = serverContext(
+    { ...config, tftp: { ...config.tftp, port: 0, ...tftp }, ipxe: { ...config.ipxe, dir: root } },
+    {
+      oracle: {
+        bootFor: () => UNKNOWN,
+        noteBootStep: (mac, step) => steps.push({ mac, step }),
+      },
     },
-    oracle: {
-      bootFor: () => ({ kind: "none" }),
-      noteBootStep: (mac, step) => steps.push({ mac, step }),
-    },
-    log: pino({ level: "silent" }),
-    metrics: createMetrics(),
-    steps,
-  };
+  );
+  return { ...ctx, steps };
 }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { NetworkInterfaceInfo } from "node:os";
-import { MtuCaps, blksizeForMtu, interfaceFor } from "../../src/tftp/mtu.js";
+import { MtuCaps, blksizeForMtu, interfaceFor } from "../../src/tftp/server/mtu.js";
 
 function v4(address: string, netmask: string, internal = false): NetworkInterfaceInfo {
   return { address, netmask, family: "IPv4", mac: "00:00:00:00:00:00", internal, cidr: null };

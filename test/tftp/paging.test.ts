@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { startTftpServer } from "../../src/tftp/server.js";
-import { negotiate } from "../../src/tftp/options.js";
+import { startTftpServer } from "../../src/tftp/server/server.js";
+import { negotiate } from "../../src/tftp/codec/options.js";
 import { sha256, tftpGet } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree } from "./fixtures.js";

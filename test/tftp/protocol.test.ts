@@ -1,7 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { encodeAck, encodeError, encodeRequest } from "../../src/tftp/codec.js";
-import { startTftpServer, type TftpServer } from "../../src/tftp/server.js";
+import { encodeAck, encodeError, encodeRequest } from "../../src/tftp/codec/packet.js";
+import { startTftpServer, type TftpServer } from "../../src/tftp/server/server.js";
 import { RawPeer, TftpError, sha256, tftpGet, until } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree, type Tree } from "./fixtures.js";

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { encodeRequest } from "../../src/tftp/codec.js";
-import { startTftpServer } from "../../src/tftp/server.js";
+import { encodeRequest } from "../../src/tftp/codec/packet.js";
+import { startTftpServer } from "../../src/tftp/server/server.js";
 import { RawPeer, sha256, tftpGet, until } from "./client.js";
 import { testContext } from "./context.js";
 import { makeTree } from "./fixtures.js";

@@ -3,38 +3,23 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
 import { parseMac, type Mac } from "../../src/core/mac.js";
-import { createMetrics } from "../../src/core/metrics.js";
-import { EVENTS_KEPT, Registry } from "../../src/registry/registry.js";
+import { EVENTS_KEPT } from "../../src/registry/registry.js";
 import type { MachineEvent } from "../../src/registry/machine.js";
+import { MINIMAL_REGISTRATION, testRegistry } from "../support/registry.js";
 
 const dir = await mkdtemp(join(tmpdir(), `lst-registry-${process.pid}-`));
 after(() => rm(dir, { recursive: true, force: true }));
 
-test("every script fetch is an event; the history keeps the newest EVENTS_KEPT, in order", async () => {
-  const registry = new Registry({
-    stateDir: dir,
-    afterInstall: "local-boot",
-    answerUnknown: false,
-    onInstalled: null,
-    log: pino({ level: "silent" }),
-    metrics: createMetrics(),
-  });
-  await registry.load();
+test("every file fetch is an event; the history keeps the newest EVENTS_KEPT, in order", async () => {
+  const { registry } = await testRegistry({ stateDir: dir });
   const mac = parseMac("52:54:00:ee:00:01") as Mac;
-  await registry.upsert(mac, {
-    kernel: "/k",
-    initrd: "/i",
-    cmdline: "",
-    hostname: null,
-    job: null,
-    installationHostKey: null,
-  });
+  await registry.upsert(mac, MINIMAL_REGISTRATION);
   const streamed: MachineEvent[] = [];
   const unsubscribe = registry.subscribe((e) => streamed.push(e));
   const fetches = EVENTS_KEPT + 50;
-  for (let i = 0; i < fetches; i++) registry.noteHttpStep(mac, "script", { n: i });
+  for (let i = 0; i < fetches; i++)
+    registry.noteBootStep(mac, { type: "kernel", bytes: i, status: 200 });
   unsubscribe();
 
   // registered, then the first fetch moves it to booting (a state event), then the fetches.
@@ -44,11 +29,19 @@ test("every script fetch is an event; the history keeps the newest EVENTS_KEPT, 
   const last = events.at(-1);
   assert.deepEqual(
     { ...last, at: undefined },
-    { at: undefined, mac, generation: 1, type: "script", state: "booting", n: fetches - 1 },
+    {
+      at: undefined,
+      mac,
+      generation: 1,
+      type: "kernel",
+      state: "booting",
+      bytes: fetches - 1,
+      status: 200,
+    },
   );
   assert.ok(!Number.isNaN(Date.parse(last?.at ?? "")));
   assert.deepEqual(
-    events.map((e) => e.n),
+    events.map((e) => e.bytes),
     Array.from({ length: EVENTS_KEPT }, (_, i) => fetches - EVENTS_KEPT + i),
   );
 
@@ -60,6 +53,6 @@ test("every script fetch is an event; the history keeps the newest EVENTS_KEPT, 
 
   // A detail may not override a fixed field: the compiler refuses it (never called).
   void (() =>
-    // @ts-expect-error `mac` is a fixed field of every event
-    registry.noteHttpStep(mac, "script", { mac: "00:00:00:00:00:00" }));
+    // @ts-expect-error `mac` is a fixed field of every event, no step carries one
+    registry.noteBootStep(mac, { type: "script", script: "install", mac: "00:00:00:00:00:00" }));
 });

@@ -1,8 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { applyEvent, changeLine, fromApi, table, sortMachines } from "../../src/cli/watch-view.js";
+import {
+  applyEvent,
+  changeLine,
+  fromApi,
+  table,
+  sortMachines,
+  type WatchEvent,
+  type WatchedMachine,
+} from "../../src/cli/watch-view.js";
+import type { WatchSource } from "../../src/registry/views.js";
 
+// Written as the JSON the control API sends: loose strings, cast once.
 const base = fromApi({
   mac: "52:54:00:00:00:01",
   hostname: "web-1",
@@ -12,15 +22,16 @@ const base = fromApi({
   progress: null,
   failure: null,
   updatedAt: "2026-01-01T00:00:00.000Z",
-});
-const ev = (type: string, state: string, extra: Record<string, unknown> = {}) => ({
-  at: "2026-01-01T00:00:05.000Z",
-  mac: base.mac,
-  generation: 1,
-  type,
-  state,
-  ...extra,
-});
+} as WatchSource);
+const ev = (type: string, state: string, extra: Record<string, unknown> = {}) =>
+  ({
+    at: "2026-01-01T00:00:05.000Z",
+    mac: base.mac,
+    generation: 1,
+    type,
+    state,
+    ...extra,
+  }) as WatchEvent;
 
 test("events fold into the machine; a rearm clears phase, progress and failure", () => {
   let m = applyEvent(base, ev("progress", "installing", { phase: "disko", progress: 40 }));
@@ -53,7 +64,7 @@ test("table lines never exceed the terminal width (escape sequences aside)", () 
           ...base,
           ...r,
           mac: `52:54:00:00:00:${String(i).padStart(2, "0")}`,
-        }));
+        })) as WatchedMachine[];
         const out = strip(table(sortMachines(ms), columns, "live"));
         for (const line of out.split("\n")) {
           assert.ok([...line].length <= columns, line);

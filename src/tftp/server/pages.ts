@@ -1,5 +1,5 @@
 import { readv } from "node:fs";
-import { writeDataHeader } from "./codec.js";
+import { writeDataHeader } from "../codec/packet.js";
 
 /** Aim for pages of about this many bytes: one readv per page, not per block. */
 const PAGE_BYTES = 128 * 1024;

@@ -1,15 +1,15 @@
 /**
- * Builds a proxyDHCP reply for an accepted request, and decides where it goes.
- * Pure; the server owns the sockets.
+ * Builds a proxyDHCP reply for an accepted request, and decides where it goes. Pure: what
+ * is reused across replies lives in a ReplyCache the server owns, not in this module.
  */
 import {
   BROADCAST_FLAG,
   encodePacket,
   type DhcpPacket,
   type EncodeInput,
-} from "../dhcp4/packet.js";
-import { MSG, OPT, clientUuid, encodeSubOptions, ipv4Bytes, PXE_SUB } from "../dhcp4/options.js";
-import type { ArrivalPort, BootChoice } from "../dhcp4/pxe.js";
+} from "../codec/packet.js";
+import { MSG, OPT, clientUuid, encodeSubOptions, ipv4Bytes, PXE_SUB } from "../codec/options.js";
+import type { ArrivalPort, BootChoice } from "./boot-choice.js";
 
 const FILE_FIELD_MAX = 127;
 const ZERO = "0.0.0.0";
@@ -22,8 +22,22 @@ const VENDOR_CLASS = {
   HTTPClient: Buffer.from("HTTPClient", "latin1"),
 };
 const SKIP_DISCOVERY = encodeSubOptions([[PXE_SUB.discoveryControl, Buffer.from([8])]]);
-let lastServer: { address: string; bytes: Buffer } = { address: "", bytes: Buffer.alloc(4) };
-let lastFile: { name: string; bytes: Buffer } = { name: "", bytes: Buffer.alloc(0) };
+
+/** Bytes one server reuses across replies; each server makes its own (replyCache). */
+export interface ReplyCache {
+  readonly address: string;
+  readonly addressBytes: Buffer;
+  /** Most replies name the same file as the one before (TFTP names repeat; URLs per MAC). */
+  lastFile: { name: string; bytes: Buffer };
+}
+
+export function replyCache(serverAddress: string): ReplyCache {
+  return {
+    address: serverAddress,
+    addressBytes: ipv4Bytes(serverAddress),
+    lastFile: { name: "", bytes: Buffer.alloc(0) },
+  };
+}
 
 export interface Destination {
   readonly address: string;
@@ -60,14 +74,12 @@ export function buildReply(
   req: DhcpPacket,
   requestType: number,
   choice: Extract<BootChoice, { answer: true }>,
-  serverAddress: string,
+  cache: ReplyCache,
   dest: Destination,
 ): Buffer {
-  if (lastServer.address !== serverAddress)
-    lastServer = { address: serverAddress, bytes: ipv4Bytes(serverAddress) };
   const options: Array<readonly [number, Uint8Array]> = [
     [OPT.messageType, requestType === MSG.DISCOVER ? OFFER : ACK],
-    [OPT.serverId, lastServer.bytes],
+    [OPT.serverId, cache.addressBytes],
     [OPT.vendorClass, VENDOR_CLASS[choice.vendorClass]],
   ];
   const uuid = clientUuid(req);
@@ -75,9 +87,9 @@ export function buildReply(
   if (choice.skipDiscovery) options.push([OPT.vendorSpecific, SKIP_DISCOVERY]);
   const file = choice.file;
   if (file !== null) {
-    // Most replies name the same file as the one before (TFTP names repeat; URLs per MAC).
-    if (lastFile.name !== file) lastFile = { name: file, bytes: Buffer.from(file, "latin1") };
-    options.push([OPT.bootfileName, lastFile.bytes]);
+    if (cache.lastFile.name !== file)
+      cache.lastFile = { name: file, bytes: Buffer.from(file, "latin1") };
+    options.push([OPT.bootfileName, cache.lastFile.bytes]);
   }
 
   const input: EncodeInput = {
@@ -89,7 +101,7 @@ export function buildReply(
     secs: 0,
     flags: dest.broadcast ? req.flags | BROADCAST_FLAG : req.flags,
     ciaddr: req.ciaddr,
-    siaddr: serverAddress,
+    siaddr: cache.address,
     giaddr: req.giaddr,
     chaddr: req.chaddr,
     // A URL longer than the field still reaches the client in option 67.

@@ -1,4 +1,4 @@
-import type { TftpOption } from "./codec.js";
+import type { TftpOption } from "./packet.js";
 
 /** RFC 2348: the largest block that fits a 64 KiB UDP datagram over IPv4. */
 export const MAX_BLKSIZE = 65464;

@@ -6,7 +6,12 @@ import {
   scrubSecrets,
   stepText,
   LOG_TAIL_LINES,
-} from "../../src/http/status-view.js";
+  type StatusSource,
+} from "../../src/registry/views.js";
+import type { MachineEvent } from "../../src/registry/machine.js";
+
+/** Test data is written as the JSON it stands for: loose strings, cast once here. */
+const event = (e: Record<string, unknown>) => e as unknown as MachineEvent;
 
 test("scrubSecrets hides tokens, bearer headers and private keys", () => {
   const s = scrubSecrets(
@@ -57,7 +62,7 @@ test("publicMachine whitelists fields and keeps this generation's steps", () => 
       },
     ],
   };
-  const p = publicMachine(view);
+  const p = publicMachine(view as unknown as StatusSource);
   assert.deepEqual(Object.keys(p).sort(), [
     "failure",
     "generation",
@@ -79,29 +84,33 @@ test("publicMachine whitelists fields and keeps this generation's steps", () => 
 test("stepText says what each boot step was", () => {
   const base = { at: "t", generation: 1, state: "registered" };
   assert.equal(
-    stepText({
-      ...base,
-      type: "dhcp",
-      clientKind: "pxe-bios",
-      arch: 0,
-      file: "undionly.kpxe",
-      port: 67,
-    }),
+    stepText(
+      event({
+        ...base,
+        type: "dhcp",
+        clientKind: "pxe-bios",
+        arch: 0,
+        file: "undionly.kpxe",
+        port: 67,
+      }),
+    ),
     "DHCP answer to pxe-bios (arch 0): undionly.kpxe on port 67",
   );
   assert.equal(
-    stepText({
-      ...base,
-      type: "tftp",
-      file: "snponly.efi",
-      outcome: "complete",
-      bytes: 2048,
-      ms: 12.4,
-    }),
+    stepText(
+      event({
+        ...base,
+        type: "tftp",
+        file: "snponly.efi",
+        outcome: "complete",
+        bytes: 2048,
+        ms: 12.4,
+      }),
+    ),
     "TFTP snponly.efi complete, 2.0 KiB in 12 ms",
   );
   assert.equal(
-    stepText({ ...base, type: "failed", message: "x landscaper.token=s" }),
+    stepText(event({ ...base, type: "failed", message: "x landscaper.token=s" })),
     "failed: x landscaper.token=[hidden]",
   );
 });

@@ -5,7 +5,7 @@ import {
   decodeProbeAnswer,
   encodePxeDiscover,
   isPxeAnswer,
-} from "../../src/doctor/pxe-probe-codec.js";
+} from "../../src/doctor/pxe-probe-messages.js";
 import { parseProcAddress } from "../../src/doctor/port-owner.js";
 
 test("the PXE DISCOVER carries the broadcast flag, the MAC and the firmware's options", () => {

@@ -1,6 +1,6 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
-import { ErrorCode } from "./codec.js";
+import { ErrorCode } from "../codec/packet.js";
 
 export type Resolved =
   | { readonly ok: true; readonly path: string }

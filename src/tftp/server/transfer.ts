@@ -2,8 +2,8 @@ import type { Socket } from "node:dgram";
 import { performance } from "node:perf_hooks";
 import { BlockSource } from "./blocks.js";
 import type { PageCache, PagedFile } from "./pages.js";
-import { ErrorCode, encodeError, encodeOack, parsePacket, Opcode } from "./codec.js";
-import type { Negotiated } from "./options.js";
+import { ErrorCode, encodeError, encodeOack, parsePacket, Opcode } from "../codec/packet.js";
+import type { Negotiated } from "../codec/options.js";
 
 export type TransferOutcome = "complete" | "aborted" | "timeout" | "error";
 

@@ -1,18 +1,21 @@
+/**
+ * Read-only TFTP for the iPXE binaries: the listening socket, request checks and
+ * negotiation. Files are opened in ./open-file.ts, transfers run in ./pool.ts, their ends
+ * are told in ./report.ts.
+ */
 import { createSocket, type RemoteInfo } from "node:dgram";
-import { close as closeFd, constants, fstat, open } from "node:fs";
+import { close as closeFd } from "node:fs";
 import { realpath } from "node:fs/promises";
-import { promisify } from "node:util";
-import type { Service, ServerContext } from "../core/service.js";
-import { ErrorCode, Opcode, encodeError, parsePacket, type TftpPacket } from "./codec.js";
+import type { Service, ServerContext } from "../../core/service.js";
+import { negotiate } from "../codec/options.js";
+import { ErrorCode, Opcode, encodeError, parsePacket, type TftpPacket } from "../codec/packet.js";
 import { MtuCaps } from "./mtu.js";
-import { macForIp } from "./neighbours.js";
-import { negotiate, type Negotiated } from "./options.js";
-import { resolveInRoot } from "./paths.js";
+import { fileVersion, openForTransfer } from "./open-file.js";
 import { TransferPool } from "./pool.js";
+import { newStats, reportTransfer, type Entry, type TftpStats } from "./report.js";
 import { DEFAULT_RETRY, type RetryPolicy, type TransferResult } from "./transfer.js";
 
-const openFd = promisify(open);
-const fstatFd = promisify(fstat);
+export type { TftpStats };
 
 export interface TftpServerOptions {
   /** Defaults to `ipxe.dir`. */
@@ -28,28 +31,13 @@ export interface TftpServerOptions {
   threadIdleMs?: number;
 }
 
-export interface TftpStats {
-  active: number;
-  complete: number;
-  aborted: number;
-  timeout: number;
-  error: number;
-  refused: number;
-  malformed: number;
-  bytes: number;
-  /** Windows resent after a timeout, over all transfers. */
-  retransmits: number;
-  /** Transfer threads running now (they start with a burst and end when idle). */
-  threads: number;
-}
-
 export type TftpServer = Service & { readonly port: number; stats(): TftpStats };
 
 type Rrq = Extract<TftpPacket, { filename: string }>;
 
 /**
- * Read-only TFTP for the iPXE binaries. The listening socket only takes requests; every
- * transfer gets its own ephemeral socket (its TID) and state, freed when it ends.
+ * The listening socket only takes requests; every transfer gets its own ephemeral socket
+ * (its TID) and state, freed when it ends.
  */
 export async function startTftpServer(
   ctx: ServerContext,
@@ -61,18 +49,7 @@ export async function startTftpServer(
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const mtus = new MtuCaps();
   const maxTransfers = config.tftp.maxTransfers;
-  const stats: TftpStats = {
-    active: 0,
-    complete: 0,
-    aborted: 0,
-    timeout: 0,
-    error: 0,
-    refused: 0,
-    malformed: 0,
-    bytes: 0,
-    retransmits: 0,
-    threads: 0,
-  };
+  const stats = newStats();
   /** Requests by client endpoint; `started` once handed to the pool (then also in `byId`). */
   const transfers = new Map<string, Entry>();
   const byId = new Map<number, Entry>();
@@ -191,23 +168,13 @@ export async function startTftpServer(
     stats.active = transfers.size;
     let fd = -1;
     try {
-      const resolved = await resolveInRoot(root, p.filename);
-      if (!resolved.ok) {
-        refuse(from, resolved.code, resolved.reason, p.filename);
+      const opened = await openForTransfer(root, p.filename);
+      if (!opened.ok) {
+        refuse(from, opened.code, opened.reason, p.filename);
         return;
       }
-      try {
-        fd = await openFd(resolved.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        refuse(from, ErrorCode.ACCESS_VIOLATION, `cannot open: ${code ?? "error"}`, p.filename);
-        return;
-      }
-      const st = await fstatFd(fd);
-      if (!st.isFile()) {
-        refuse(from, ErrorCode.FILE_NOT_FOUND, "not a regular file", p.filename);
-        return;
-      }
+      fd = opened.fd;
+      const st = opened.stat;
       // While this request was being set up, the server may have closed or the client may
       // have asked again for another file: then it must not start (the finally frees it).
       if (closed || transfers.get(key) !== entry) return;
@@ -219,8 +186,7 @@ export async function startTftpServer(
       pool.start({
         id: entry.id,
         fd,
-        // Device, inode, size and both times: a file replaced or rewritten is a new version.
-        version: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+        version: fileVersion(st),
         size: st.size,
         negotiated: entry.negotiated,
         host,
@@ -241,35 +207,7 @@ export async function startTftpServer(
     byId.delete(e.id);
     if (transfers.get(e.key) === e) transfers.delete(e.key);
     stats.active = transfers.size;
-    stats[r.outcome]++;
-    stats.bytes += r.bytes;
-    stats.retransmits += r.retransmits;
-    metrics.tftpTransfers.inc({ outcome: r.outcome });
-    metrics.tftpBytes.inc(r.bytes);
-    const ms = Math.round(r.ms);
-    log.info(
-      {
-        client: e.key,
-        file: e.file,
-        bytes: r.bytes,
-        options: Object.fromEntries((e.negotiated?.oack ?? []).map((o) => [o.name, o.value])),
-        ms,
-        retransmits: r.retransmits,
-        outcome: r.outcome,
-        reason: r.reason,
-      },
-      "tftp transfer",
-    );
-    void macForIp(e.from.address).then((mac) => {
-      if (mac)
-        ctx.oracle.noteBootStep(mac, {
-          type: "tftp",
-          file: e.file,
-          bytes: r.bytes,
-          outcome: r.outcome,
-          ms,
-        });
-    });
+    reportTransfer(ctx, stats, e, r);
   }
 
   return {
@@ -283,15 +221,4 @@ export async function startTftpServer(
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     },
   };
-}
-
-/** One read request, from its arrival until its transfer reports how it ended. */
-interface Entry {
-  readonly id: number;
-  /** The client's endpoint (its TID), `address:port`. */
-  readonly key: string;
-  readonly file: string;
-  readonly from: RemoteInfo;
-  negotiated: Negotiated | null;
-  started: boolean;
 }

@@ -1,48 +1,41 @@
 /**
- * What the status page may show of a machine: a whitelist of fields, boot steps as text,
- * and the failure log's tail with anything secret-looking cut out. Pure functions.
+ * The projections of the one MachineView: what the status page, `watch` and the provider
+ * read of it, and what the page may show: a whitelist of fields, boot steps as text, the
+ * failure log's tail with anything secret-looking cut out. Pure functions.
  */
+import { pick } from "../core/pick.js";
+import { HEADLINE, type Headline, type MachineEvent, type MachineView } from "./machine.js";
 
-/** The registry's public view, as far as the page reads it. */
-export interface ViewLike {
-  mac: string;
-  hostname: string | null;
-  state: string;
-  generation: number;
-  phase: string | null;
-  progress: number | null;
-  failure: { message: string; log: string | null } | null;
-  registeredAt: string;
-  updatedAt: string;
-  events: readonly EventLike[];
-}
+/** What the status page reads of a machine. */
+export type StatusSource = Pick<
+  MachineView,
+  Headline | "failure" | "registeredAt" | "updatedAt" | "events"
+>;
 
-export interface EventLike {
-  at: string;
-  type: string;
-  generation: number;
-  state: string;
-  [detail: string]: unknown;
-}
+/** What `landscaper watch` reads of the control API's machine (events only from a GET). */
+export type WatchSource = Pick<MachineView, Headline | "updatedAt"> & {
+  failure: Pick<NonNullable<MachineView["failure"]>, "message"> | null;
+  events?: MachineView["events"];
+};
 
+/** What the NixOps4 provider reads and outputs. */
+export type ProviderSource = Pick<
+  MachineView,
+  "mac" | "state" | "generation" | "bootUrl" | "installationHostPublicKey" | "phase" | "failure"
+>;
+
+/** A boot step as the status page and `watch` show it. */
 export interface PublicStep {
   at: string;
   type: string;
   text: string;
 }
 
-export interface PublicMachine {
-  mac: string;
-  hostname: string | null;
-  state: string;
-  generation: number;
-  phase: string | null;
-  progress: number | null;
+/** The status page's machine: this generation's steps as text, the failure log's tail. */
+export type PublicMachine = Omit<StatusSource, "failure" | "events"> & {
   failure: { message: string; logTail: string | null } | null;
-  registeredAt: string;
-  updatedAt: string;
   steps: PublicStep[];
-}
+};
 
 export const LOG_TAIL_LINES = 60;
 export const LOG_TAIL_BYTES = 8192;
@@ -85,7 +78,7 @@ function size(bytes: number): string {
 }
 
 /** One line of human text per boot step. */
-export function stepText(e: EventLike): string {
+export function stepText(e: MachineEvent): string {
   switch (e.type) {
     case "dhcp": {
       const arch = num(e.arch);
@@ -125,19 +118,15 @@ export function stepText(e: EventLike): string {
     case "hook":
       return `hook ${str(e.outcome) ?? str(e.message) ?? "ran"}`;
     default:
-      return e.type;
+      // "removed", or a type a newer server sends to an older `watch`
+      return (e as { type: string }).type;
   }
 }
 
 /** The page's view of one machine: this generation's steps only, secrets never. */
-export function publicMachine(m: ViewLike): PublicMachine {
+export function publicMachine(m: StatusSource): PublicMachine {
   return {
-    mac: m.mac,
-    hostname: m.hostname,
-    state: m.state,
-    generation: m.generation,
-    phase: m.phase,
-    progress: m.progress,
+    ...pick(m, HEADLINE),
     failure: m.failure
       ? { message: scrubSecrets(m.failure.message), logTail: logTail(m.failure.log) }
       : null,

@@ -1,4 +1,4 @@
-import type { Negotiated } from "./options.js";
+import type { Negotiated } from "../codec/options.js";
 import { PageCache, PagedFile } from "./pages.js";
 import { openTid } from "./tid.js";
 import { Transfer, type RetryPolicy, type TransferResult } from "./transfer.js";

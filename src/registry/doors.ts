@@ -1,0 +1,83 @@
+/**
+ * The registry's doors: what each caller may ask of it. Servers, the control API and the
+ * status page import these interfaces, never the `Registry` class, so each sees only its
+ * own door and a test can stand in for the registry with a plain object.
+ */
+import type { Job } from "../boot/job.js";
+import type { BootOracle } from "../boot/plan.js";
+import type { Mac } from "../core/mac.js";
+import type { SshKeyPair } from "../core/openssh-keys.js";
+import { Refusal } from "../core/refusal.js";
+import type { MachineEvent, MachineState, MachineView, Registration } from "./machine.js";
+
+export type { BootOracle };
+
+/** Why an installer callback was refused: unknown machine, wrong token, or an ended install. */
+export class CallbackRefused extends Refusal {
+  override name = "CallbackRefused";
+  declare readonly status: 403 | 404 | 409;
+  constructor(status: 403 | 404 | 409, message: string) {
+    super(status, message);
+  }
+}
+
+/** What the installer agent is told to do (`GET /v1/installs/MAC/job`). */
+export interface InstallJob {
+  readonly mac: Mac;
+  readonly generation: number;
+  readonly hostname: string | null;
+  readonly installationHostKey: SshKeyPair;
+  readonly job: Job;
+}
+
+export interface InstallProgress {
+  readonly phase: string;
+  readonly message?: string;
+  readonly progress?: number;
+}
+
+/**
+ * One installer's calls for one MAC and one generation, its token already checked. A call
+ * after a rearm (new generation) or removal is refused as the token check would refuse it.
+ */
+export interface InstallSession {
+  readonly mac: Mac;
+  readonly generation: number;
+  /** The job; the private host key only while booting or installing. */
+  fetchJob(): Promise<InstallJob>;
+  progress(p: InstallProgress): Promise<MachineView>;
+  complete(hostPublicKey: string | null): Promise<MachineView>;
+  failed(message: string, log: string | null): Promise<MachineView>;
+}
+
+/** The installer agent's door: the Bearer token is checked here, once, before any body is read. */
+export interface InstallerDoor {
+  /** Throws CallbackRefused: 404 unknown MAC, 403 wrong or outdated token. */
+  session(mac: Mac, token: string | null): InstallSession;
+}
+
+/** Read-only, live: the status page and the control API's listings. */
+export interface MachineFeed {
+  list(): MachineView[];
+  get(mac: Mac): MachineView | null;
+  subscribe(fn: (e: MachineEvent) => void): () => void;
+}
+
+/** The control API's door (CLI and NixOps4 provider). */
+export interface ControlDoor extends MachineFeed {
+  upsert(mac: Mac, reg: Registration): Promise<{ machine: MachineView; created: boolean }>;
+  remove(mac: Mac): Promise<boolean>;
+  rearm(mac: Mac): Promise<MachineView | null>;
+  waitFor(
+    mac: Mac,
+    state: MachineState,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ reached: boolean; machine: MachineView | null }>;
+}
+
+/** Everything the LAN HTTP server may ask. */
+export interface LanDoors {
+  readonly boot: BootOracle;
+  readonly installer: InstallerDoor;
+}
