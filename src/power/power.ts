@@ -1,3 +1,4 @@
+import type { Mac } from "../core/mac.js";
 import { bmcEndpoint, type Bmc } from "./bmc.js";
 import {
   classifyFailure,
@@ -33,10 +34,15 @@ export const POWER_ACTIONS: readonly PowerAction[] = [
   "ensure-on",
 ];
 
-/** A machine's BMC, and how messages name the machine (host name and MAC). */
+/** A machine's BMC, and how messages name the machine (see machineLabel). */
 export interface PowerTarget {
   machine: string;
   bmc: Bmc;
+}
+
+/** `web-1 (52:54:00:12:34:56)`, or the MAC alone: how power messages name a machine. */
+export function machineLabel(mac: Mac, hostname: string | null): string {
+  return hostname ? `${hostname} (${mac})` : mac;
 }
 
 export interface PowerOutcome {
@@ -48,7 +54,10 @@ export interface PowerOutcome {
   before: PowerState | null;
   /** The commands that took effect, in order (`pxe-once`, `on`, ...). */
   sent: IpmiCommand[];
-  /** The power state after the action, as the BMC confirmed it. */
+  /**
+   * The power state the action leaves: read from the BMC for status and pxe-once, implied
+   * by the confirmed command for the others.
+   */
   power: PowerState;
   ms: number;
 }

@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { chmod, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Power, PowerError, type PowerTarget } from "../../src/power/power.js";
+import { parseMac, type Mac } from "../../src/core/mac.js";
+import { machineLabel, Power, PowerError, type PowerTarget } from "../../src/power/power.js";
 import { freeUdpPort, SIM_PASSWORD, startIpmiSim, type SimBmc } from "./ipmi-sim.js";
 
-const MACHINE = "web-1 (52:54:00:12:34:56)";
+const MACHINE = machineLabel(parseMac("52:54:00:12:34:56") as Mac, "web-1");
 const quick = { callTimeoutMs: 15_000, patience: { attemptSeconds: 1, retries: 1 } };
 
 async function withSim(
