@@ -254,6 +254,8 @@ in
         wants = [ "network-online.target" ];
         after = [ "network-online.target" ];
         environment.NODE_ENV = "production";
+        # BMC power (src/power) runs ipmitool by name, from the service's PATH.
+        path = [ pkgs.ipmitool ];
 
         serviceConfig = {
           Type = "simple";

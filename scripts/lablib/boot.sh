@@ -30,6 +30,22 @@ qemu_args() {
   esac
 }
 
+# vm_prepare NAME FIRMWARE: the VM's disk, its tap on the bridge, the next serial log, and
+# its command line in QEMU; sets mac, n (this boot's number) and serial for the caller.
+vm_prepare() {
+  local name=$1 fw=$2 vm=$DIR/vms/$1 tap
+  mkdir -p "$vm"
+  mac=$(mac_for "$name")
+  tap=t$(echo "$mac" | tr -d : | cut -c7-12)
+  [ -f "$vm/disk.img" ] || truncate -s 128M "$vm/disk.img"
+  n=$(($(cat "$vm/boots" 2>/dev/null || echo 0) + 1))
+  echo "$n" >"$vm/boots"
+  serial=$vm/serial-$n.log
+  ip -n "$NS_LAN" link show "$tap" >/dev/null 2>&1 || ip -n "$NS_LAN" tuntap add dev "$tap" mode tap
+  ip -n "$NS_LAN" link set "$tap" master br0 up
+  qemu_args "$name" "$fw" "$mac" "$tap" "$serial"
+}
+
 # Did the VM reach what the caller expects? Prints ok / fail:REASON / nothing (not yet).
 judge() {
   local expect=$1 state=$2 alive=$3 serial=$4
@@ -78,17 +94,8 @@ lab_boot() {
     esac
   done
   lab_is_up || die "lab $LAB is not up (scripts/lab up)"
-  local vm=$DIR/vms/$name mac tap n serial
-  mkdir -p "$vm"
-  mac=$(mac_for "$name")
-  tap=t$(echo "$mac" | tr -d : | cut -c7-12)
-  [ -f "$vm/disk.img" ] || truncate -s 128M "$vm/disk.img"
-  n=$(($(cat "$vm/boots" 2>/dev/null || echo 0) + 1))
-  echo "$n" >"$vm/boots"
-  serial=$vm/serial-$n.log
-  ip -n "$NS_LAN" link show "$tap" >/dev/null 2>&1 || ip -n "$NS_LAN" tuntap add dev "$tap" mode tap
-  ip -n "$NS_LAN" link set "$tap" master br0 up
-  qemu_args "$name" "$fw" "$mac" "$tap" "$serial"
+  local mac serial n
+  vm_prepare "$name" "$fw"
 
   # Ctrl-C stops this VM; the caller's own traps (demo, e2e) come back afterwards.
   local saved_traps
