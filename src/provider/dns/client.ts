@@ -5,6 +5,7 @@ import {
   emptyMessage,
   encodeMessage,
   OPCODE,
+  RCODES,
   rcodeText,
   type DecodedMessage,
   type Message,
@@ -72,7 +73,7 @@ async function ask(
       const v = verifyResponse(raw, msg, key, signed.mac, Date.now() / 1000);
       if (!v.ok && !v.unsigned) {
         throw new DnsError(
-          `${rcodeText(v.tsigError)}: ${v.reason} (RCODE ${rcodeText(msg.rcode)})`,
+          `${rcodeText(v.tsigError)}: ${v.reason}, RCODE ${RCODES[msg.rcode]?.name ?? msg.rcode}`,
         );
       }
       if (!v.ok && msg.rcode === RCODE.NOERROR) {
@@ -108,11 +109,11 @@ export async function queryRecordSet(
     retry,
   );
   if (msg.rcode !== RCODE.NOERROR && msg.rcode !== RCODE.NXDOMAIN) {
-    throw new DnsError(`reading it back: ${rcodeText(msg.rcode)}`);
+    throw new DnsError(`querying the record set: ${rcodeText(msg.rcode)}`);
   }
   if (!msg.authoritative) {
     throw new DnsError(
-      "reading it back: the answer is not authoritative (is the server the zone's primary, and the zone loaded?)",
+      "querying the record set: the answer is not authoritative (is the server the zone's primary, and the zone loaded?)",
     );
   }
   const mine = msg.answers.filter(

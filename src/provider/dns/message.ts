@@ -120,6 +120,8 @@ function need(msg: Buffer, offset: number, n: number, what: string): void {
 
 /** Names inside RDATA are expanded, so the RDATA stands alone (RFC 3597 section 4). */
 function expandRdata(msg: Buffer, type: number, start: number, end: number): Buffer {
+  // Empty RDATA is how UPDATE says "the whole set" (RFC 2136 2.4.1, 2.5.2).
+  if (start === end) return Buffer.alloc(0);
   const name = (at: number): { wire: Buffer; next: number } => {
     const { name, next } = decodeName(msg, at);
     if (next > end) throw new DnsFormatError(`RDATA at offset ${start} overruns its length`);
@@ -217,7 +219,8 @@ export const RCODES: Readonly<Record<number, { name: string; meaning: string }>>
   4: { name: "NOTIMP", meaning: "the server does not implement this operation" },
   5: {
     name: "REFUSED",
-    meaning: "the server refused (its policy does not allow this key/client to update)",
+    meaning:
+      "the server refused: this key or client may not update this name and type, or the server does not accept the TSIG key or secret (PowerDNS answers REFUSED to those), or a zone check failed; the server's log says which",
   },
   6: { name: "YXDOMAIN", meaning: "a name that should not exist does" },
   7: { name: "YXRRSET", meaning: "a record set that should not exist does" },

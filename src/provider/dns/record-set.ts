@@ -48,7 +48,7 @@ function identity(i: DnsRecordSetInputs): string {
 function written(out: JsonObject | undefined): RecordSet | null {
   if (out === undefined || !Array.isArray(out.records) || typeof out.ttl !== "number") return null;
   if (!out.records.every((r) => typeof r === "string")) return null;
-  return { records: [...(out.records)].sort(), ttl: out.ttl };
+  return { records: [...out.records].sort(), ttl: out.ttl };
 }
 
 function show(s: RecordSet): string {
