@@ -21,7 +21,15 @@ import { DnsTimeoutError, exchange, type ServerAddress } from "./transport.js";
  * failure is a DnsError whose message says what went wrong in the server's terms.
  */
 
-export const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, YXRRSET: 7, NXRRSET: 8 } as const;
+export const RCODE = {
+  NOERROR: 0,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  REFUSED: 5,
+  YXRRSET: 7,
+  NXRRSET: 8,
+  NOTAUTH: 9,
+} as const;
 
 export interface RetryPolicy {
   attempts: number;
@@ -108,6 +116,11 @@ export async function queryRecordSet(
     undefined,
     retry,
   );
+  if (msg.rcode === RCODE.REFUSED || msg.rcode === RCODE.NOTAUTH) {
+    throw new DnsError(
+      `querying the record set: ${RCODES[msg.rcode]?.name}: the server does not serve this zone (is the zone name right, and is it loaded there?)`,
+    );
+  }
   if (msg.rcode !== RCODE.NOERROR && msg.rcode !== RCODE.NXDOMAIN) {
     throw new DnsError(`querying the record set: ${rcodeText(msg.rcode)}`);
   }
