@@ -10,6 +10,7 @@ let
     disko = { };
     nixos.module = { };
     system = "x86_64-linux";
+    dns = { };
   };
   config.landscaper = {
     machines = builtins.listToAttrs (

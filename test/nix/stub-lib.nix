@@ -21,7 +21,10 @@ in
   hasPrefix = prefix: s: builtins.substring 0 (builtins.stringLength prefix) s == prefix;
   optionalString = cond: s: if cond then s else "";
   optionalAttrs = cond: attrs: if cond then attrs else { };
-  inherit (builtins) mapAttrs;
+  inherit (builtins) mapAttrs concatStringsSep;
+  # Single-character separators only (all the component uses).
+  splitString = sep: s: builtins.filter builtins.isString (builtins.split "[${sep}]" s);
+  reverseList = l: builtins.genList (i: builtins.elemAt l (builtins.length l - 1 - i)) (builtins.length l);
   types = {
     str = type "str";
     int = type "int";
