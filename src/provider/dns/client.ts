@@ -49,6 +49,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function ask(
   server: ServerAddress,
+  what: string,
   build: (id: number) => Message,
   key: TsigKey | undefined,
   retry: RetryPolicy,
@@ -63,7 +64,9 @@ async function ask(
       raw = await exchange(server, signed?.wire ?? plain, retry.timeoutMs);
     } catch (e) {
       if (!(e instanceof DnsTimeoutError) && (e as NodeJS.ErrnoException).code === "ENOTFOUND") {
-        throw new DnsError(`cannot resolve the server's host name (${(e as Error).message})`);
+        throw new DnsError(
+          `${what}: cannot resolve the server's host name (${(e as Error).message})`,
+        );
       }
       last = (e as Error).message;
       continue;
@@ -73,7 +76,7 @@ async function ask(
       msg = decodeMessage(raw);
     } catch (e) {
       if (e instanceof DnsFormatError) {
-        throw new DnsError(`the server's answer is malformed: ${e.message}`);
+        throw new DnsError(`${what}: the server's answer is malformed: ${e.message}`);
       }
       throw e;
     }
@@ -81,11 +84,11 @@ async function ask(
       const v = verifyResponse(raw, msg, key, signed.mac, Date.now() / 1000);
       if (!v.ok && !v.unsigned) {
         throw new DnsError(
-          `${rcodeText(v.tsigError)}: ${v.reason}, RCODE ${RCODES[msg.rcode]?.name ?? msg.rcode}`,
+          `${what}: ${rcodeText(v.tsigError)}: ${v.reason}, RCODE ${RCODES[msg.rcode]?.name ?? msg.rcode}`,
         );
       }
       if (!v.ok && msg.rcode === RCODE.NOERROR) {
-        throw new DnsError("the server's answer to a signed request is not signed");
+        throw new DnsError(`${what}: the server's answer to a signed request is not signed`);
       }
     }
     if (msg.rcode === RCODE.SERVFAIL) {
@@ -94,7 +97,7 @@ async function ask(
     }
     return msg;
   }
-  throw new DnsError(`no usable answer after ${retry.attempts} attempts (last: ${last})`);
+  throw new DnsError(`${what}: no usable answer after ${retry.attempts} attempts (last: ${last})`);
 }
 
 /** A record set as the server holds it: RDATA in wire form, one TTL. */
@@ -103,22 +106,33 @@ export interface HeldSet {
   ttl: number;
 }
 
-/** Reads one record set from the server, which must answer authoritatively. */
+/**
+ * Reads one record set from the server, which must answer authoritatively. With a key the
+ * query is signed and the answer must verify, so what is read back is what the server said.
+ */
 export async function queryRecordSet(
   server: ServerAddress,
   name: DnsName,
   type: number,
+  key: TsigKey | undefined,
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<HeldSet> {
   const msg = await ask(
     server,
+    "querying the record set",
     (id) => ({ ...emptyMessage(id, OPCODE.QUERY), questions: [{ name, type, cls: CLASS.IN }] }),
-    undefined,
+    key,
     retry,
   );
-  if (msg.rcode === RCODE.REFUSED || msg.rcode === RCODE.NOTAUTH) {
+  if (msg.rcode === RCODE.REFUSED) {
     throw new DnsError(
-      `querying the record set: ${RCODES[msg.rcode]?.name}: the server does not serve this zone (is the zone name right, and is it loaded there?)`,
+      "querying the record set: REFUSED: the server does not serve this zone (is the zone name right, and is it loaded there?)",
+    );
+  }
+  if (msg.rcode === RCODE.NOTAUTH) {
+    // PowerDNS answers a query whose TSIG it cannot verify with a bare NOTAUTH.
+    throw new DnsError(
+      `querying the record set: NOTAUTH: the server is not authoritative for this zone${key ? ", or does not accept the TSIG key or secret" : ""}`,
     );
   }
   if (msg.rcode !== RCODE.NOERROR && msg.rcode !== RCODE.NXDOMAIN) {
@@ -148,6 +162,7 @@ export async function sendUpdate(
 ): Promise<UpdateResult> {
   const msg = await ask(
     server,
+    "sending the UPDATE",
     (id) => ({
       ...emptyMessage(id, OPCODE.UPDATE),
       questions: [{ name: zone, type: 6 /* SOA */, cls: CLASS.IN }],
@@ -159,5 +174,5 @@ export async function sendUpdate(
   );
   if (msg.rcode === RCODE.NOERROR) return "done";
   if (msg.rcode === RCODE.YXRRSET || msg.rcode === RCODE.NXRRSET) return "prerequisite-failed";
-  throw new DnsError(`UPDATE refused: ${rcodeText(msg.rcode)}`);
+  throw new DnsError(`sending the UPDATE: refused: ${rcodeText(msg.rcode)}`);
 }

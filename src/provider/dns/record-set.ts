@@ -4,7 +4,7 @@ import { ResourceError, type ResourceContext, type ResourceType } from "../resou
 import { DnsError, queryRecordSet, sendUpdate } from "./client.js";
 import { checkDnsRecordSetInputs, type DnsRecordSetInputs } from "./inputs.js";
 import type { ResourceRecord } from "./message.js";
-import { nameToText } from "./name.js";
+import { DnsFormatError, nameToText } from "./name.js";
 import { rdataToText, typeCode } from "./rdata.js";
 import type { TsigKey } from "./tsig.js";
 import { serverText } from "./transport.js";
@@ -92,7 +92,7 @@ async function converge(
   try {
     const key = await tsigKey(i);
     const read = async (): Promise<RecordSet> => {
-      const held = await queryRecordSet(i.server, i.name, typeCode(i.type));
+      const held = await queryRecordSet(i.server, i.name, typeCode(i.type), key);
       return { records: held.rdata.map((r) => rdataToText(i.type, r)).sort(), ttl: held.ttl };
     };
     const update = (pre: ResourceRecord[], upd: ResourceRecord[]) => {
@@ -126,11 +126,11 @@ async function converge(
       return out(current);
     }
     const spec = { name: i.name, type: i.type, zone: i.zone };
-    let pre: ResourceRecord[];
-    if (current.records.length === 0) pre = absent(spec);
-    else if ((wrote !== null && same(current, wrote)) || i.overwrite) {
-      pre = existsWith(spec, current.records);
-    } else throw drift(where, current, wrote, `write ${show(desired)}`);
+    // What the server holds must be what this resource last wrote (nothing, for a set it
+    // never wrote): anything else was changed by hand, deletions included.
+    const ours = wrote === null ? current.records.length === 0 : same(current, wrote);
+    if (!ours && !i.overwrite) throw drift(where, current, wrote, `write ${show(desired)}`);
+    const pre = current.records.length === 0 ? absent(spec) : existsWith(spec, current.records);
     const res = await update(pre, [...deleteSet(spec), ...addAll(spec, desired)]);
     const now = await read();
     if (res !== "done" && !same(now, desired)) {
@@ -144,6 +144,11 @@ async function converge(
     return out(now);
   } catch (e) {
     if (e instanceof DnsError) throw new ResourceError(`${where}: ${e.message}`);
+    if (e instanceof DnsFormatError) {
+      throw new ResourceError(
+        `${where}: the server's answer holds malformed records: ${e.message}`,
+      );
+    }
     throw e;
   }
 }
