@@ -20,6 +20,7 @@ import {
   dig,
   DNS_SERVER_KINDS,
   KEY_NAME,
+  OTHER_KEYS,
   startDnsServer,
   ZONE,
   type DnsServer,
@@ -93,5 +94,21 @@ for (const kind of DNS_SERVER_KINDS) {
       const v2 = verifyResponse(raw, msg, key, mac, now + 1000);
       assert.ok(!v2.ok && !v2.unsigned && v2.tsigError === 18, JSON.stringify(v2));
     });
+
+    for (const other of OTHER_KEYS) {
+      it(`an UPDATE and a query signed with ${other.algorithm} verify both ways`, async () => {
+        const server = { host: "127.0.0.1", port: s.port };
+        const k: TsigKey = { ...key, name: parseName(other.name), algorithm: other.algorithm };
+        const name = parseName(`alg-${other.algorithm}`, zone);
+        const spec = { name, type: "A" as const, zone };
+        const set = { records: ["192.0.2.77"], ttl: 60 };
+        assert.equal(await sendUpdate(server, zone, absent(spec), addAll(spec, set), k), "done");
+        const held = await queryRecordSet(server, name, TYPE.A, k);
+        assert.deepEqual(
+          held.rdata.map((r) => rdataToText("A", r)),
+          ["192.0.2.77"],
+        );
+      });
+    }
   });
 }

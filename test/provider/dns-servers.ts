@@ -10,7 +10,7 @@ import { freePort } from "./sshd-fixture.js";
  * Real authoritative servers for the `dns_record_set` tests: Knot, BIND and PowerDNS, each
  * on 127.0.0.1 at a free high port with its own config, zones and TSIG key in a temporary
  * directory (no system service, nothing on port 53). Each serves `example.test.` and
- * `2.0.192.in-addr.arpa.` and lets the key update both. `updates()` reads the server's
+ * `2.0.192.in-addr.arpa.` and lets the keys (hmac-sha256, -sha512, -sha1) update both. `updates()` reads the server's
  * own statistics, so a test can prove that a run sent no UPDATE.
  */
 
@@ -22,6 +22,12 @@ export const DNS_SERVER_KINDS: readonly DnsServerKind[] = ["knot", "bind", "pdns
 export const ZONE = "example.test.";
 export const REVERSE_ZONE = "2.0.192.in-addr.arpa.";
 export const KEY_NAME = "landscaper-key.";
+/** Every server knows these keys too (same secret), to prove the other algorithms. */
+export const OTHER_KEYS = [
+  { name: "landscaper-sha512.", algorithm: "hmac-sha512" },
+  { name: "landscaper-sha1.", algorithm: "hmac-sha1" },
+] as const;
+const ALL_KEYS = [{ name: KEY_NAME, algorithm: "hmac-sha256" }, ...OTHER_KEYS];
 
 export interface DnsServer {
   kind: DnsServerKind;
@@ -61,12 +67,10 @@ log:
 database:
     storage: "${dir}/db"
 key:
-  - id: ${KEY_NAME}
-    algorithm: hmac-sha256
-    secret: ${secret}
+${ALL_KEYS.map((k) => `  - id: ${k.name}\n    algorithm: ${k.algorithm}\n    secret: ${secret}`).join("\n")}
 acl:
   - id: update
-    key: ${KEY_NAME}
+    key: [${ALL_KEYS.map((k) => k.name).join(", ")}]
     action: update
 mod-stats:
   - id: counts
@@ -88,7 +92,7 @@ zone:
 
 function bindConf(dir: string, port: number, statsPort: number, secret: string): string {
   const zone = (z: string): string =>
-    `zone "${z}" { type primary; file "${dir}/${z}zone"; update-policy { grant ${KEY_NAME} zonesub ANY; }; };`;
+    `zone "${z}" { type primary; file "${dir}/${z}zone"; update-policy { ${ALL_KEYS.map((k) => `grant ${k.name} zonesub ANY;`).join(" ")} }; };`;
   return `options {
   directory "${dir}";
   listen-on port ${port} { 127.0.0.1; };
@@ -98,7 +102,7 @@ function bindConf(dir: string, port: number, statsPort: number, secret: string):
   recursion no;
   dnssec-validation no;
 };
-key "${KEY_NAME}" { algorithm hmac-sha256; secret "${secret}"; };
+${ALL_KEYS.map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${secret}"; };`).join("\n")}
 controls { };
 statistics-channels { inet 127.0.0.1 port ${statsPort} allow { 127.0.0.1; }; };
 ${zone(ZONE)}
@@ -130,9 +134,9 @@ async function pdnsSetup(dir: string, secret: string): Promise<void> {
   const util = (...args: string[]) => run("pdnsutil", [`--config-dir=${dir}`, ...args]);
   for (const z of [ZONE, REVERSE_ZONE]) {
     await util("load-zone", z, join(dir, `${z}zone`));
-    await util("set-meta", z, "TSIG-ALLOW-DNSUPDATE", KEY_NAME);
+    await util("set-meta", z, "TSIG-ALLOW-DNSUPDATE", ...ALL_KEYS.map((k) => k.name));
   }
-  await util("import-tsig-key", KEY_NAME, "hmac-sha256", secret);
+  for (const k of ALL_KEYS) await util("import-tsig-key", k.name, k.algorithm, secret);
 }
 
 async function counter(kind: DnsServerKind, dir: string, statsPort: number): Promise<number> {
