@@ -129,7 +129,7 @@ for (const kind of DNS_SERVER_KINDS) {
       assert.equal(await s.updates(), n0);
     });
 
-    it("a wrong secret is refused with BADSIG, an unknown key name with BADKEY", async () => {
+    it("a wrong secret or an unknown key name is refused: BADSIG, BADKEY (PowerDNS: NOTAUTH)", async () => {
       const wrong = join(s.dir, "wrong.secret");
       writeFileSync(wrong, Buffer.alloc(32, 7).toString("base64"));
       const base = { name: "k", type: "A", records: ["192.0.2.50"] };
