@@ -9,6 +9,8 @@
 #                           trusting the host key ssh_host_public_key produced.
 # The stateful members keep their state in `stateResource` (a state_file resource of the
 # deployment); without one, the component adds its own `state_file` member.
+# With `dns.zone` set, machine-dns.nix adds `dns_a` (and with `dns.reverseZone`, `dns_ptr`):
+# dns_record_set members naming the machine on the site's DNS server.
 #
 # The deployer logs in with a private key file read at run time, or with the ssh-agent:
 # no private key ever passes through the Nix store.
@@ -245,5 +247,8 @@ in
     };
   };
 
-  imports = [ fourMembers ];
+  imports = [
+    fourMembers
+    (import ./machine-dns.nix { inherit state; })
+  ];
 }

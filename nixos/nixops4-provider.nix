@@ -2,7 +2,8 @@
 # by the flake as `modules.nixops4Provider.landscaper`.
 #
 # Inputs and outputs are DESIGN.md's "NixOps4 resource provider" table, plus pxe_nbp's
-# `hostname` and `reinstall` (the provider issue's re-arm counter); optional
+# `hostname` and `reinstall` (the provider issue's re-arm counter) and `dns_record_set`
+# (the DNS issue, docs/provider.md); optional
 # inputs default to null, which the provider treats as absent (NixOps4 itself passes
 # null for an optional input that is left undefined). Outputs are declared statically,
 # as NixOps4 requires.
@@ -127,6 +128,52 @@ in
       };
       outputs.options = {
         hostPublicKey = output types.str "The machine's new SSH host public key.";
+      };
+    };
+
+    dns_record_set = {
+      description = ''
+        One record set on the site's authoritative DNS server, written by RFC 2136 dynamic
+        update signed with TSIG. Each change is conditional on the server still holding
+        what this resource last wrote; a record set changed by hand is an error unless
+        `overwrite` is true. `present = false` removes what it wrote.
+      '';
+      requireState = true;
+      inputs.options = {
+        server = required types.str "The zone's primary: `host`, `host:port` or `[IPv6]:port` (port 53).";
+        zone = required types.str "The zone to update, e.g. `example.org`.";
+        name = required types.str "Owner name, relative to the zone (`@` for the apex) or absolute with a trailing dot.";
+        type = required (types.enum [
+          "A"
+          "AAAA"
+          "CNAME"
+          "PTR"
+          "TXT"
+          "SRV"
+          "MX"
+        ]) "Record type.";
+        records = required (types.listOf types.str) "RDATA in presentation form (`\"192.0.2.10\"`, `\"10 mail.example.org.\"`).";
+        ttl = optional types.int "TTL in seconds (3600).";
+        tsigKeyName = optional types.str "TSIG key name, as the server knows it.";
+        tsigAlgorithm = optional (types.enum [
+          "hmac-sha1"
+          "hmac-sha224"
+          "hmac-sha256"
+          "hmac-sha384"
+          "hmac-sha512"
+        ]) "TSIG algorithm (`hmac-sha256`).";
+        tsigSecretFile = optional types.str ''
+          Path of the file holding the base64 TSIG secret, read by the provider at run
+          time (a string, not a Nix path, so the secret never enters the Nix store or the
+          state).
+        '';
+        present = optional types.bool "false removes the records this resource wrote (true).";
+        overwrite = optional types.bool "Replace a record set changed outside this deployment instead of failing (false).";
+      };
+      outputs.options = {
+        fqdn = output types.str "The absolute owner name.";
+        records = output (types.listOf types.str) "The records as the server holds them, canonical presentation form, sorted (empty when `present` is false).";
+        ttl = output types.int "Their TTL.";
       };
     };
   };

@@ -39,6 +39,15 @@ let
         default = "x86_64-linux";
         description = "The server's platform.";
       };
+      dns = mkOption {
+        type = types.attrsOf types.anything;
+        default = { };
+        description = ''
+          The server's DNS records on the site's authoritative server (`zone`, `server`,
+          `tsigKeyName`, `tsigSecretFile`, `reverseZone`, ...: the machine component's
+          `dns` options, nixos/machine-dns.nix). Empty: no records.
+        '';
+      };
     };
   };
 in
@@ -89,6 +98,7 @@ in
             system
             ;
           nixos.module = machine.nixos.module;
+          inherit (machine) dns;
           inherit (config.landscaper) deployer stateVersion;
           stateResource = members.${stateMember};
         }

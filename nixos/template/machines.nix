@@ -26,6 +26,15 @@
     #       services.nginx.enable = true;
     #       networking.firewall.allowedTCPPorts = [ 80 ];
     #     };
+    #   # Optional: web1.example.org -> host on the site's DNS server (RFC 2136 update
+    #   # signed with a TSIG key the server knows), and the PTR back.
+    #   dns = {
+    #     zone = "example.org";
+    #     server = "192.168.10.2";
+    #     tsigKeyName = "landscaper";
+    #     tsigSecretFile = "/root/dns-tsig.secret"; # the base64 secret alone
+    #     reverseZone = "10.168.192.in-addr.arpa";
+    #   };
     # };
   };
 }

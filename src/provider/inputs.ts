@@ -16,9 +16,9 @@ export class InputError extends Error {
   override name = "InputError";
 }
 
-type Kind = "string" | "integer" | "number" | "object";
+type Kind = "string" | "integer" | "number" | "boolean" | "array" | "object";
 
-interface Spec {
+export interface Spec {
   readonly kind: Kind;
   readonly required?: boolean;
 }
@@ -38,6 +38,10 @@ function hasKind(v: unknown, kind: Kind): boolean {
       return typeof v === "number" && Number.isSafeInteger(v);
     case "number":
       return typeof v === "number" && Number.isFinite(v);
+    case "boolean":
+      return typeof v === "boolean";
+    case "array":
+      return Array.isArray(v);
     case "object":
       return isObject(v);
   }
@@ -47,11 +51,17 @@ const ARTICLE: Record<Kind, string> = {
   string: "a string",
   integer: "an integer",
   number: "a number",
+  boolean: "a boolean",
+  array: "a list",
   object: "an object",
 };
 
 /** Known keys, presence and JSON types; returns the inputs with `null`s dropped. */
-function checkShape(type: string, props: JsonObject, specs: Record<string, Spec>): JsonObject {
+export function checkShape(
+  type: string,
+  props: JsonObject,
+  specs: Record<string, Spec>,
+): JsonObject {
   const known = Object.keys(specs);
   for (const k of Object.keys(props)) {
     if (!(k in specs)) {
@@ -77,7 +87,7 @@ function checkShape(type: string, props: JsonObject, specs: Record<string, Spec>
   return out;
 }
 
-function nonEmpty(type: string, name: string, v: unknown): string {
+export function nonEmpty(type: string, name: string, v: unknown): string {
   const s = v as string;
   if (s.trim() === "") throw new InputError(`${type}: input ${name} must not be empty`);
   return s;

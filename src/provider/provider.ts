@@ -1,3 +1,4 @@
+import { dnsRecordSet } from "./dns/record-set.js";
 import { InputError } from "./inputs.js";
 import { pxeNbp } from "./pxe-nbp.js";
 import {
@@ -16,6 +17,7 @@ export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
   pxe_nbp: pxeNbp,
   ssh_keypair: sshKeypair,
   ssh_host_public_key: sshHostPublicKey,
+  dns_record_set: dnsRecordSet,
 };
 
 function lookup(type: string): ResourceType {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { renderJobSh, validateJob, type Job } from "../../src/boot/job.js";
 import { evalExpr, evalJson, keepJson, nixEval, root, run, scratch } from "./nix-tools.js";
 
-/** DESIGN.md "NixOps4 resource provider" (plus pxe_nbp hostname and reinstall): every type requires state; `?` marks optional. */
+/** DESIGN.md "NixOps4 resource provider" (plus pxe_nbp hostname and reinstall, and dns_record_set): every type requires state; `?` marks optional. */
 const DESIGN_RESOURCE_TYPES: Record<string, { inputs: string; outputs: string }> = {
   pxe_nbp: {
     inputs:
@@ -22,6 +22,11 @@ const DESIGN_RESOURCE_TYPES: Record<string, { inputs: string; outputs: string }>
     inputs:
       "host, port?, user?, privateKey?, privateKeyFile?, expectedHostPublicKey, hostKeyPath?, reloadCommand?, mac?, socket?, timeout?",
     outputs: "hostPublicKey",
+  },
+  dns_record_set: {
+    inputs:
+      "server, zone, name, type, records, ttl?, tsigKeyName?, tsigAlgorithm?, tsigSecretFile?, present?, overwrite?",
+    outputs: "fqdn, records, ttl",
   },
 };
 

@@ -1,7 +1,17 @@
 /**
- * Just enough DNS wire format (RFC 1035, with name compression) for tests to ask an mDNS
- * responder a question and read its answer, independently of the library that answers.
+ * DNS wire format for the mDNS tests: a question to ask a responder, and its answer in a
+ * form that is easy to assert on and to pass as JSON. Built on the provider's codec
+ * (src/provider/dns), which is independent of the mDNS library that answers.
  */
+import {
+  decodeMessage as decode,
+  emptyMessage,
+  encodeMessage,
+  OPCODE,
+  TYPE as DNS_TYPE,
+  type ResourceRecord,
+} from "../../src/provider/dns/message.js";
+import { decodeName, type DnsName } from "../../src/provider/dns/name.js";
 
 export interface DnsRecord {
   name: string;
@@ -14,46 +24,50 @@ export interface DnsRecord {
 
 export const TYPE = { A: 1, PTR: 12, TXT: 16, SRV: 33, ANY: 255 } as const;
 
-function encodeName(name: string): Buffer {
-  const parts = name.replace(/\.$/, "").split(".");
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    const b = Buffer.from(p, "utf8");
-    out.push(Buffer.from([b.length]), b);
-  }
-  out.push(Buffer.from([0]));
-  return Buffer.concat(out);
+/** mDNS names carry spaces and UTF-8 as they are: labels joined by dots, no escapes. */
+function text(name: DnsName): string {
+  return name.map((l) => l.toString("utf8")).join(".");
+}
+
+function labels(name: string): DnsName {
+  return name
+    .replace(/\.$/, "")
+    .split(".")
+    .map((l) => Buffer.from(l, "utf8"));
 }
 
 /** One question, id 0 (mDNS), QM unless `unicastResponse`. */
 export function encodeQuery(name: string, type: number, unicastResponse = false): Buffer {
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(1, 4); // QDCOUNT
-  const tail = Buffer.alloc(4);
-  tail.writeUInt16BE(type, 0);
-  tail.writeUInt16BE(1 | (unicastResponse ? 0x8000 : 0), 2);
-  return Buffer.concat([header, encodeName(name), tail]);
+  return encodeMessage({
+    ...emptyMessage(0, OPCODE.QUERY),
+    questions: [{ name: labels(name), type, cls: 1 | (unicastResponse ? 0x8000 : 0) }],
+  });
 }
 
-function readName(buf: Buffer, offset: number): [string, number] {
-  const labels: string[] = [];
-  let pos = offset;
-  let end = -1;
-  for (let hops = 0; hops < 64; hops++) {
-    const len = buf.readUInt8(pos);
-    if (len === 0) {
-      pos += 1;
-      break;
+function data(r: ResourceRecord): DnsRecord["data"] {
+  const rd = r.rdata;
+  switch (r.type) {
+    case DNS_TYPE.PTR:
+      return text(decodeName(rd, 0).name);
+    case DNS_TYPE.SRV:
+      return {
+        priority: rd.readUInt16BE(0),
+        weight: rd.readUInt16BE(2),
+        port: rd.readUInt16BE(4),
+        target: text(decodeName(rd, 6).name),
+      };
+    case DNS_TYPE.TXT: {
+      const strings: string[] = [];
+      for (let p = 0; p < rd.length; p += 1 + (rd[p] as number)) {
+        strings.push(rd.toString("utf8", p + 1, p + 1 + (rd[p] as number)));
+      }
+      return strings;
     }
-    if ((len & 0xc0) === 0xc0) {
-      if (end < 0) end = pos + 2;
-      pos = buf.readUInt16BE(pos) & 0x3fff;
-      continue;
-    }
-    labels.push(buf.toString("utf8", pos + 1, pos + 1 + len));
-    pos += 1 + len;
+    case DNS_TYPE.A:
+      return [...rd].join(".");
+    default:
+      return rd.toString("hex");
   }
-  return [labels.join("."), end < 0 ? pos : end];
 }
 
 export interface DnsMessage {
@@ -65,46 +79,17 @@ export interface DnsMessage {
 
 /** Parse a message; answers, authority and additional records all land in `records`. */
 export function decodeMessage(buf: Buffer): DnsMessage {
-  const id = buf.readUInt16BE(0);
-  const flags = buf.readUInt16BE(2);
-  const qd = buf.readUInt16BE(4);
-  const rr = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
-  let pos = 12;
-  const questions: DnsMessage["questions"] = [];
-  for (let i = 0; i < qd; i++) {
-    const [name, next] = readName(buf, pos);
-    questions.push({ name, type: buf.readUInt16BE(next) });
-    pos = next + 4;
-  }
-  const records: DnsRecord[] = [];
-  for (let i = 0; i < rr; i++) {
-    const [name, next] = readName(buf, pos);
-    const type = buf.readUInt16BE(next);
-    const cls = buf.readUInt16BE(next + 2) & 0x7fff;
-    const ttl = buf.readUInt32BE(next + 4);
-    const rdlen = buf.readUInt16BE(next + 8);
-    const rd = next + 10;
-    let data: DnsRecord["data"];
-    if (type === TYPE.PTR) data = readName(buf, rd)[0];
-    else if (type === TYPE.SRV)
-      data = {
-        priority: buf.readUInt16BE(rd),
-        weight: buf.readUInt16BE(rd + 2),
-        port: buf.readUInt16BE(rd + 4),
-        target: readName(buf, rd + 6)[0],
-      };
-    else if (type === TYPE.TXT) {
-      const strings: string[] = [];
-      for (let p = rd; p < rd + rdlen;) {
-        const l = buf.readUInt8(p);
-        strings.push(buf.toString("utf8", p + 1, p + 1 + l));
-        p += 1 + l;
-      }
-      data = strings;
-    } else if (type === TYPE.A) data = [...buf.subarray(rd, rd + 4)].join(".");
-    else data = buf.subarray(rd, rd + rdlen).toString("hex");
-    records.push({ name, type, cls, ttl, data });
-    pos = rd + rdlen;
-  }
-  return { id, flags, questions, records };
+  const m = decode(buf);
+  return {
+    id: m.id,
+    flags: buf.readUInt16BE(2),
+    questions: m.questions.map((q) => ({ name: text(q.name), type: q.type })),
+    records: [...m.answers, ...m.authority, ...m.additional].map((r) => ({
+      name: text(r.name),
+      type: r.type,
+      cls: r.cls & 0x7fff,
+      ttl: r.ttl,
+      data: data(r),
+    })),
+  };
 }

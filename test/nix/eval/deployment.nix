@@ -9,6 +9,8 @@
   applied ? [ "web1" ],
   # More root modules, after the one that adds web1.
   extraModules ? [ ],
+  # Outputs of more applied members, by machine and member (e.g. a machine's dns_a).
+  extraOutputs ? { },
 }:
 let
   outputsOf = name: {
@@ -26,7 +28,7 @@ let
   outputValues = builtins.listToAttrs (
     map (name: {
       inherit name;
-      value = outputsOf name;
+      value = outputsOf name // (extraOutputs.${name} or { });
     }) applied
   );
 

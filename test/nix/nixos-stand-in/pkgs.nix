@@ -58,6 +58,7 @@ let
     "gnused"
     "gptfdisk"
     "iproute2"
+    "ipmitool"
     "jq"
     "lvm2"
     "mdadm"
