@@ -125,7 +125,7 @@ const MACHINES: CommandSpec = {
       path: ["machines", "list"],
       summary: "every registered machine, one line each",
       options: [SOCKET, JSON_FLAG],
-      json: "an array of machine objects (as `machines show --json`), possibly empty",
+      json: "with --json, an array of machine objects (as `machines show --json`), possibly empty",
       examples: [{ command: "landscaper machines list" }],
       exits: [UNREACHABLE],
       run: async () => (await machines()).list,
@@ -135,7 +135,7 @@ const MACHINES: CommandSpec = {
       summary: "one machine: state, progress, boot files, keys and recent events",
       positionals: [MACHINE_ARG],
       options: [SOCKET, JSON_FLAG],
-      json: "the machine object of the control API (`GET /v1/machines/MAC`)",
+      json: "with --json, the machine object of the control API (`GET /v1/machines/MAC`)",
       examples: [{ command: "landscaper machines show web-1" }],
       exits: [
         { code: EXIT.failed, meaning: "no such machine, or a host name that names several" },
@@ -178,7 +178,7 @@ const MACHINES: CommandSpec = {
         SOCKET,
         JSON_FLAG,
       ],
-      json: "the registered machine object",
+      json: "with --json, the registered machine object",
       examples: [
         {
           command:
@@ -194,7 +194,7 @@ const MACHINES: CommandSpec = {
       summary: "install a machine again on its next network boot",
       positionals: [MACHINE_ARG],
       options: [SOCKET, JSON_FLAG],
-      json: "the re-armed machine object (its generation raised by one)",
+      json: "with --json, the re-armed machine object (its generation raised by one)",
       examples: [{ command: "landscaper machines rearm web-1" }],
       exits: [API_REFUSED, UNREACHABLE],
       run: async () => (await machines()).rearm,
@@ -204,7 +204,7 @@ const MACHINES: CommandSpec = {
       summary: "forget a machine (it gets no more answers)",
       positionals: [MACHINE_ARG],
       options: [SOCKET, JSON_FLAG],
-      json: "the control API's answer to `DELETE /v1/machines/MAC`",
+      json: "with --json, `{removed: MAC}`",
       examples: [{ command: "landscaper machines remove 52:54:00:12:34:56" }],
       exits: [API_REFUSED, UNREACHABLE],
       run: async () => (await machines()).remove,
@@ -236,7 +236,7 @@ export const ROOT: CommandSpec = {
           description: "print the effective configuration as JSON and exit",
         },
       ],
-      json: "with --check-config: the effective configuration object",
+      json: "with --check-config, the effective configuration object",
       examples: [
         { command: "landscaper serve --address 192.0.2.10" },
         {
@@ -298,7 +298,7 @@ export const ROOT: CommandSpec = {
         { name: "no-probe", type: "boolean", description: "do not probe the LAN for PXE servers" },
         JSON_FLAG,
       ],
-      json: "`{findings: [{check, level, message, fix?}]}`, level one of ok, warn, blocker",
+      json: "with --json, `{findings: [{check, level, message, fix?}]}`, level one of ok, warn, blocker",
       examples: [{ command: "landscaper doctor --address 10.77.1.1 --http-port 8080" }],
       exits: [{ code: EXIT.failed, meaning: "a blocker was found" }],
       run: async () => (await import("./doctor.js")).run,

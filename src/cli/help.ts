@@ -63,7 +63,7 @@ export function helpText(spec: CommandSpec): string {
   if (spec.positionals?.length)
     out.push("", "arguments:", ...rows(spec.positionals.map((p) => [p.name, p.description])));
   out.push("", "options:", ...rows(optionsOf(spec).map((o) => [optionLabel(o), optionText(o)])));
-  if (spec.json) out.push("", ...wrap(`--json prints ${spec.json}.`, WIDTH));
+  if (spec.json) out.push("", ...wrap(`JSON output: ${spec.json}.`, WIDTH));
   if (spec.examples?.length) {
     out.push("", "examples:");
     for (const e of spec.examples) {

@@ -38,7 +38,7 @@ function section(spec: CommandSpec): string[] {
   for (const p of spec.description ?? []) out.push(".PP", roff(p));
   for (const p of spec.positionals ?? []) out.push(".TP", `\\fI${p.name}\\fR`, roff(p.description));
   for (const o of optionsOf(spec)) out.push(".TP", optionLine(o), roff(optionText(o)));
-  if (spec.json) out.push(".PP", `With \\fB\\-\\-json\\fR: ${roff(spec.json)}.`);
+  if (spec.json) out.push(".PP", `JSON output: ${roff(spec.json)}.`);
   if (spec.examples?.length) {
     out.push(".PP", "Example:", ".RS", ".nf");
     for (const e of spec.examples) {

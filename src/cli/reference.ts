@@ -25,7 +25,7 @@ function section(spec: CommandSpec): string[] {
   }
   out.push("", "| option | meaning |", "| --- | --- |");
   for (const o of optionsOf(spec)) out.push(`| \`${optionLabel(o)}\` | ${cell(optionText(o))} |`);
-  if (spec.json) out.push("", `\`--json\` prints ${spec.json}.`);
+  if (spec.json) out.push("", `JSON output: ${spec.json}.`);
   out.push(
     "",
     `Exit status: ${exitsOf(spec)

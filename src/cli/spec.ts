@@ -69,7 +69,7 @@ export interface CommandSpec {
   readonly options?: readonly OptionSpec[];
   readonly positionals?: readonly PositionalSpec[];
   readonly examples?: readonly { readonly command: string; readonly note?: string }[];
-  /** What `--json` prints: one JSON document, described for the docs. */
+  /** The one JSON document the command can print, and the flag that asks for it. */
   readonly json?: string;
   /** The exit codes this command can end with (0 and 2 apply to every command). */
   readonly exits?: readonly ExitCode[];
