@@ -119,10 +119,13 @@ export function answerText(a: Answer): string {
 }
 
 export async function run(call: { rest: readonly string[] }): Promise<number> {
+  let text = "";
   try {
-    process.stdout.write(answerText(await complete(call.rest)));
+    text = answerText(await complete(call.rest));
   } catch {
     // completion must never print an error into the middle of a command line
   }
-  return 0;
+  await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  // a request still pending on a socket that never answered would keep the process alive
+  process.exit(0);
 }
