@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from "node:http";
-import { ControlError, controlRequest } from "../control/client.js";
+import { ControlError, controlRequest, unreachable } from "../control/client.js";
 import type { Mac } from "../core/mac.js";
 import { resolveMachine, socketOf } from "./client.js";
 import { EXIT } from "./commands.js";
@@ -48,15 +48,7 @@ function openEvents(socket: string, mac: string | null): Promise<IncomingMessage
       }
       resolve(res);
     });
-    req.on("error", (e: NodeJS.ErrnoException) =>
-      reject(
-        new ControlError(
-          `cannot reach the control socket ${socket}: ${e.code ?? e.message}`,
-          null,
-          "unreachable",
-        ),
-      ),
-    );
+    req.on("error", (e: NodeJS.ErrnoException) => reject(unreachable(socket, e)));
     req.end();
   });
 }
