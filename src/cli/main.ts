@@ -3,10 +3,10 @@ import { ConfigError } from "../config/config.js";
 import { ControlError } from "../control/client.js";
 import { packageVersion } from "../core/version.js";
 import { StateError } from "../registry/store.js";
-import { EXIT, ROOT } from "./commands.js";
+import { ROOT } from "./commands.js";
 import { helpText, usageText } from "./help.js";
 import { findCommand, parseCall, UsageError } from "./parse.js";
-import { commandName, type CommandSpec } from "./spec.js";
+import { commandName, EXIT, type CommandSpec } from "./spec.js";
 
 /** The message of a control API refusal, with its status so a 4xx reads as a refusal. */
 function controlMessage(e: ControlError): string {

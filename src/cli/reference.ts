@@ -49,7 +49,7 @@ export function referenceMarkdown(root: CommandSpec): string {
   const lines = [
     "# Command line reference",
     "",
-    "<!-- Generated from src/cli/commands.ts by scripts/cli-docs; edit the spec, not this file. -->",
+    "<!-- Generated from src/cli/commands*.ts by scripts/cli-docs; edit the spec, not this file. -->",
     "",
     "`landscaper --help`, `landscaper COMMAND --help` and `man landscaper` say the same. A",
     "wrong call prints the mistake and the usage on stderr. Every `--json` output is exactly",

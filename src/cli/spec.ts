@@ -125,6 +125,9 @@ export function usageLine(spec: CommandSpec): string {
   return parts.join(" ");
 }
 
+/** The exit codes of every command (docs/cli.md). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
 /** Exit codes every command shares; a command's own list adds to these. */
 export const COMMON_EXITS: readonly ExitCode[] = [
   { code: 0, meaning: "success" },

@@ -2,9 +2,8 @@ import { request, type IncomingMessage } from "node:http";
 import { ControlError, controlRequest, unreachable } from "../control/client.js";
 import type { Mac } from "../core/mac.js";
 import { resolveMachine, socketOf } from "./client.js";
-import { EXIT } from "./commands.js";
 import { flag, stringOption } from "./parse.js";
-import type { Call } from "./spec.js";
+import { EXIT, type Call } from "./spec.js";
 import {
   applyEvent,
   changeLine,
