@@ -1,7 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -234,5 +234,28 @@ test("zsh: compinit finds _landscaper in share/zsh/site-functions; candidates wi
   assert.deepEqual(
     await zsh("landscaper machines show ", { LANDSCAPER_SOCKET: "/nonexistent" }),
     [],
+  );
+});
+
+/** zsh for real: an interactive zsh under zpty, Tab pressed, the edited line read back. */
+async function zshTab(line: string): Promise<string> {
+  const out = join(dir, "zsh-buffer");
+  await rm(out, { force: true });
+  const driver = resolve(import.meta.dirname, "../../../test/cli/zsh-complete.zsh");
+  const r = await sh("zsh", ["-f", driver, join(share, "zsh/site-functions"), out, line]);
+  assert.equal(r.code, 0, r.stderr);
+  return (await readFile(out, "utf8").catch(() => "")).replace(/\n$/, "");
+}
+
+test("zsh, interactive: Tab completes commands, files, host names and MACs in the line", async () => {
+  assert.equal(await zshTab("landscaper mach"), "landscaper machines ");
+  assert.equal(await zshTab("landscaper machines show we"), "landscaper machines show web-1 ");
+  assert.equal(
+    await zshTab("landscaper machines show 52:54:00:0e"),
+    `landscaper machines show ${DB} `,
+  );
+  assert.equal(
+    await zshTab(`landscaper machines add x --kernel ${dir}/vml`),
+    `landscaper machines add x --kernel ${dir}/vmlinuz `,
   );
 });
