@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { controlRequest } from "../control/client.js";
+import { ControlError, controlRequest } from "../control/client.js";
 import type { MachineView } from "../registry/machine.js";
 import { resolveMachine, socketOf } from "./client.js";
 import { argument, flag, stringOption } from "./parse.js";
@@ -100,8 +100,11 @@ export async function show(call: Call): Promise<number> {
 
 export async function add(call: Call): Promise<number> {
   const sock = socketOf(call);
-  // a new machine can only be named by its MAC; a name finds a registered one
-  const target = await resolveMachine(sock, argument(call, "MACHINE"));
+  const target = await resolveMachine(sock, argument(call, "MACHINE")).catch((e: unknown) => {
+    if (e instanceof ControlError && e.code === "unknown_machine")
+      throw new ControlError(`${e.message}; a new machine is added by its MAC`, null, e.code);
+    throw e;
+  });
   const body: Record<string, string> = {
     kernel: resolve(stringOption(call, "kernel")!),
     initrd: resolve(stringOption(call, "initrd")!),

@@ -95,7 +95,10 @@ test("an unknown or ambiguous name is a clear error, exit 1", async () => {
   // a new machine is added by its MAC; a name must already be registered
   const byName = await cli("add", "newbox", "--kernel", kernel, "--initrd", kernel);
   assert.equal(byName.code, 1);
-  assert.match(byName.stderr, /"newbox" is neither a MAC address nor the host name/);
+  assert.match(
+    byName.stderr,
+    /"newbox" is neither a MAC address nor the host name of a registered machine; a new machine is added by its MAC\n$/,
+  );
 });
 
 test("the control API's refusal is printed with its status, exit 1", async () => {
