@@ -79,6 +79,11 @@ buildNpmPackage {
       '') bins
     )}
 
+    # Shell completions (bash, zsh, fish) and landscaper(1), made from the command spec:
+    # share/bash-completion/completions, share/zsh/site-functions,
+    # share/fish/vendor_completions.d, share/man/man1 (src/cli/install-files.ts).
+    ${lib.getExe nodejs} $dest/dist/src/cli/install-files.js $out > /dev/null
+
     runHook postInstall
   '';
 

@@ -227,6 +227,14 @@ in
       boot.kernel.sysctl."net.core.rmem_max" = 4194304;
 
       environment.systemPackages = [ cfg.package ] ++ optional (cfg.nixops4Package != null) cfg.nixops4Package;
+      # The package's shell completions and man page reach the system profile whichever
+      # shells are enabled (each shell's module links only its own directory).
+      environment.pathsToLink = [
+        "/share/bash-completion"
+        "/share/zsh/site-functions"
+        "/share/fish/vendor_completions.d"
+        "/share/man"
+      ];
       # The CLI and the provider find the socket without flags.
       environment.variables.LANDSCAPER_SOCKET = effective.control.socket;
 

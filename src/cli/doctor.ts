@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
-import { ConfigError, type Config } from "../config/config.js";
+import type { Config } from "../config/config.js";
 import { controlRequest } from "../control/client.js";
 import {
   checkAddress,
@@ -12,15 +12,10 @@ import {
 import { probePxeServers, ProbeError, type ProbeResult } from "../doctor/pxe-probe.js";
 import { isPxeAnswer } from "../doctor/pxe-probe-messages.js";
 import { describeHolders, portHolders, unixSocketHolders } from "../doctor/port-owner.js";
-import { UsageError } from "./args.js";
+import { flag, integerOption } from "./parse.js";
+import type { Call } from "./spec.js";
 import { printable } from "./watch-view.js";
-import { configFromArgs } from "./serve.js";
-
-const USAGE = `usage: landscaper doctor [--config FILE] [--address IP] [--state-dir DIR] [--socket PATH]
-                         [--http-port N] [--tftp-port N] [--dhcp-port N] [--proxy-dhcp-port N]
-                         [--ipxe-dir DIR] [--no-dhcp] [--no-tftp] [--no-mdns]
-                         [--probe-seconds S] [--no-probe] [--json]
-Checks that this host can run \`landscaper serve\` with that configuration. Exit 1 on a blocker.`;
+import { configFromCall } from "./serve.js";
 
 /** Turn the answers of the PXE probe into findings: one per answering server. */
 export function probeFindings(result: ProbeResult, ownAddress: string): Finding[] {
@@ -142,43 +137,18 @@ function print(findings: Finding[], config: Config): void {
   out.write(`${n("blocker")} blocker(s), ${n("warn")} warning(s), ${n("ok")} ok\n`);
 }
 
-export async function run(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
-  // doctor's own flags; everything else is serve's, checked by serve's own parser
-  const own = { json: false, probe: true, seconds: 3 };
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--json") own.json = true;
-    else if (a === "--no-probe") own.probe = false;
-    else if (a === "--probe-seconds" || a.startsWith("--probe-seconds=")) {
-      own.seconds = Number(a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i]);
-      if (!(own.seconds > 0 && own.seconds <= 60)) {
-        process.stderr.write(`landscaper doctor: --probe-seconds: expected 0 < S <= 60\n`);
-        return 2;
-      }
-    } else rest.push(a);
-  }
-  let config: Config;
-  try {
-    ({ config } = configFromArgs(rest));
-  } catch (e) {
-    if (!(e instanceof ConfigError || e instanceof UsageError)) throw e;
-    process.stderr.write(`landscaper doctor: ${e.message}\n${USAGE}\n`);
-    return 2;
-  }
+export async function run(call: Call): Promise<number> {
+  const config = configFromCall(call);
+  const probeSeconds = integerOption(call, "probe-seconds") ?? 3;
   const findings: Finding[] = [
     ...checkAddress(config),
     ...(await checkPorts(config, unixSocketHolders(config.control.socket))),
     ...(await checkIpxe(config)),
     await checkWritableDir("state directory", config.stateDir, "state directory"),
     ...(await checkControlSocket(config)),
-    ...(own.probe ? await checkProbe(config, own.seconds) : []),
+    ...(flag(call, "no-probe") ? [] : await checkProbe(config, probeSeconds)),
   ];
-  if (own.json) process.stdout.write(JSON.stringify({ findings }, null, 2) + "\n");
+  if (flag(call, "json")) process.stdout.write(JSON.stringify({ findings }, null, 2) + "\n");
   else print(findings, config);
   return findings.some((f) => f.level === "blocker") ? 1 : 0;
 }

@@ -1,15 +1,9 @@
 import { resolve } from "node:path";
-import { controlRequest } from "../control/client.js";
-import { parseMac } from "../core/mac.js";
+import { ControlError, controlRequest } from "../control/client.js";
 import type { MachineView } from "../registry/machine.js";
-import { parseArgs, socketPath, UsageError } from "./args.js";
-
-const USAGE = `usage: landscaper machines list [--json]
-       landscaper machines show MAC
-       landscaper machines add MAC --kernel FILE --initrd FILE [--cmdline TEXT] [--hostname NAME]
-       landscaper machines rearm MAC
-       landscaper machines remove MAC
-(all take --socket PATH; default $LANDSCAPER_SOCKET or /run/landscaper/control.sock)`;
+import { resolveMachine, socketOf } from "./client.js";
+import { argument, flag, stringOption } from "./parse.js";
+import type { Call } from "./spec.js";
 
 function age(iso: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -71,90 +65,79 @@ function describe(m: MachineView): string {
   return lines.join("\n") + "\n";
 }
 
-function macArg(positional: string[]): string {
-  const raw = positional[1];
-  if (!raw) throw new UsageError("a MAC address is required\n" + USAGE);
-  const mac = parseMac(raw);
-  if (!mac) throw new UsageError(`not a MAC address: ${raw}`);
-  return mac;
+/** Prints the answer: the JSON document with --json, else the text. */
+function print(call: Call, value: unknown, text: () => string): number {
+  process.stdout.write(flag(call, "json") ? JSON.stringify(value, null, 2) + "\n" : text());
+  return 0;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(argv, {
-    values: ["socket", "kernel", "initrd", "cmdline", "hostname"],
-    booleans: ["json"],
+export async function list(call: Call): Promise<number> {
+  const { body } = await controlRequest(socketOf(call), "GET", "/v1/machines");
+  const machines = (body as { machines: MachineView[] }).machines;
+  return print(call, machines, () =>
+    machines.length === 0
+      ? "no machines registered\n"
+      : table([
+          ["MAC", "HOSTNAME", "STATE", "GEN", "PROGRESS", "UPDATED"],
+          ...machines.map((m) => [
+            m.mac,
+            m.hostname ?? "-",
+            m.state,
+            String(m.generation),
+            progressText(m) || "-",
+            age(m.updatedAt),
+          ]),
+        ]),
+  );
+}
+
+export async function show(call: Call): Promise<number> {
+  const sock = socketOf(call);
+  const { mac } = await resolveMachine(sock, argument(call, "MACHINE"));
+  const { body } = await controlRequest(sock, "GET", `/v1/machines/${mac}`);
+  return print(call, body, () => describe(body as MachineView));
+}
+
+export async function add(call: Call): Promise<number> {
+  const sock = socketOf(call);
+  const target = await resolveMachine(sock, argument(call, "MACHINE")).catch((e: unknown) => {
+    if (e instanceof ControlError && e.code === "unknown_machine")
+      throw new ControlError(`${e.message}; a new machine is added by its MAC`, null, e.code);
+    throw e;
   });
-  const sock = socketPath(flags);
-  const json = flags.has("json");
-  const out = (v: unknown, text: () => string) =>
-    process.stdout.write(json ? JSON.stringify(v, null, 2) + "\n" : text());
-  switch (positional[0]) {
-    case "list": {
-      const { body } = await controlRequest(sock, "GET", "/v1/machines");
-      const machines = (body as { machines: MachineView[] }).machines;
-      out(machines, () =>
-        machines.length === 0
-          ? "no machines registered\n"
-          : table([
-              ["MAC", "HOSTNAME", "STATE", "GEN", "PROGRESS", "UPDATED"],
-              ...machines.map((m) => [
-                m.mac,
-                m.hostname ?? "-",
-                m.state,
-                String(m.generation),
-                progressText(m) || "-",
-                age(m.updatedAt),
-              ]),
-            ]),
-      );
-      return 0;
-    }
-    case "show": {
-      const { body } = await controlRequest(sock, "GET", `/v1/machines/${macArg(positional)}`);
-      out(body, () => describe(body as MachineView));
-      return 0;
-    }
-    case "add": {
-      const mac = macArg(positional);
-      const kernel = flags.get("kernel");
-      const initrd = flags.get("initrd");
-      if (typeof kernel !== "string" || typeof initrd !== "string")
-        throw new UsageError("add needs --kernel FILE and --initrd FILE");
-      const body: Record<string, string> = { kernel: resolve(kernel), initrd: resolve(initrd) };
-      const cmdline = flags.get("cmdline");
-      const hostname = flags.get("hostname");
-      if (typeof cmdline === "string") body.cmdline = cmdline;
-      if (typeof hostname === "string") body.hostname = hostname;
-      const r = await controlRequest(sock, "PUT", `/v1/machines/${mac}`, body);
-      const m = r.body as MachineView;
-      out(
-        m,
-        () =>
-          `${r.status === 201 ? "registered" : "updated"} ${m.mac} (generation ${m.generation}); boot URL ${m.bootUrl}\n`,
-      );
-      return 0;
-    }
-    case "rearm": {
-      const { body } = await controlRequest(
-        sock,
-        "POST",
-        `/v1/machines/${macArg(positional)}/rearm`,
-      );
-      const m = body as MachineView;
-      out(
-        m,
-        () =>
-          `re-armed ${m.mac}: generation ${m.generation}, it installs on its next network boot\n`,
-      );
-      return 0;
-    }
-    case "remove": {
-      const mac = macArg(positional);
-      const { body } = await controlRequest(sock, "DELETE", `/v1/machines/${mac}`);
-      out(body, () => `removed ${mac}\n`);
-      return 0;
-    }
-    default:
-      throw new UsageError(USAGE);
-  }
+  const body: Record<string, string> = {
+    kernel: resolve(stringOption(call, "kernel")!),
+    initrd: resolve(stringOption(call, "initrd")!),
+  };
+  const cmdline = stringOption(call, "cmdline");
+  const hostname = stringOption(call, "hostname") ?? target.hostname;
+  if (cmdline !== undefined) body.cmdline = cmdline;
+  if (hostname) body.hostname = hostname;
+  const r = await controlRequest(sock, "PUT", `/v1/machines/${target.mac}`, body);
+  const m = r.body as MachineView;
+  return print(
+    call,
+    m,
+    () =>
+      `${r.status === 201 ? "registered" : "updated"} ${m.mac} (generation ${m.generation}); boot URL ${m.bootUrl}\n`,
+  );
+}
+
+export async function rearm(call: Call): Promise<number> {
+  const sock = socketOf(call);
+  const { mac } = await resolveMachine(sock, argument(call, "MACHINE"));
+  const { body } = await controlRequest(sock, "POST", `/v1/machines/${mac}/rearm`);
+  const m = body as MachineView;
+  return print(
+    call,
+    m,
+    () => `re-armed ${m.mac}: generation ${m.generation}, it installs on its next network boot\n`,
+  );
+}
+
+export async function remove(call: Call): Promise<number> {
+  const sock = socketOf(call);
+  const { mac } = await resolveMachine(sock, argument(call, "MACHINE"));
+  const { body } = await controlRequest(sock, "DELETE", `/v1/machines/${mac}`);
+  return print(call, body, () => `removed ${mac}\n`);
 }

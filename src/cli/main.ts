@@ -1,55 +1,53 @@
 #!/usr/bin/env node
 import { ConfigError } from "../config/config.js";
 import { ControlError } from "../control/client.js";
+import { packageVersion } from "../core/version.js";
 import { StateError } from "../registry/store.js";
-import { UsageError } from "./args.js";
+import { ROOT } from "./commands.js";
+import { helpText, usageText } from "./help.js";
+import { findCommand, parseCall, UsageError } from "./parse.js";
+import { commandName, EXIT, type CommandSpec } from "./spec.js";
 
-const USAGE = `usage: landscaper <command> [options]
+/** The message of a control API refusal, with its status so a 4xx reads as a refusal. */
+function controlMessage(e: ControlError): string {
+  return e.status === null ? e.message : `${e.message} (HTTP ${e.status})`;
+}
 
-commands:
-  serve              run the appliance (proxyDHCP, TFTP, HTTP, control socket)
-  machines ...       list | show | add | rearm | remove registered machines
-  watch              live install progress of every machine
-  doctor             preflight: ports, capabilities, iPXE files, other PXE servers on the LAN
-  help               this text
-
-Run \`landscaper <command> --help\` is not needed: a wrong call prints its usage.`;
-
-type Command = (args: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  serve: async () => (await import("./serve.js")).run,
-  machines: async () => (await import("./machines.js")).run,
-  watch: async () => (await import("./watch.js")).run,
-  doctor: async () => (await import("./doctor.js")).run,
-};
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(USAGE + "\n");
-    return name === undefined ? 2 : 0;
-  }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`landscaper: unknown command "${name}"\n${USAGE}\n`);
-    return 2;
-  }
+async function main(argv: readonly string[]): Promise<number> {
+  let spec: CommandSpec = ROOT;
   try {
+    const found = findCommand(ROOT, argv);
+    spec = found.spec;
+    const request = parseCall(spec, found.rest);
+    if (request.kind === "help") {
+      process.stdout.write(helpText(spec));
+      return EXIT.ok;
+    }
+    if (spec === ROOT) {
+      // parseCall lets the root through only with --version
+      process.stdout.write(`landscaper ${packageVersion()}\n`);
+      return EXIT.ok;
+    }
+    if (!spec.run) throw new Error(`${commandName(spec)} has no handler`);
     return await (
-      await load()
-    )(rest);
+      await spec.run()
+    )(request.call);
   } catch (e) {
+    const name = commandName(spec);
     if (e instanceof UsageError) {
-      process.stderr.write(`landscaper ${name}: ${e.message}\n`);
-      return 2;
+      process.stderr.write(usageText(e));
+      return EXIT.usage;
     }
-    if (e instanceof ConfigError || e instanceof StateError || e instanceof ControlError) {
-      process.stderr.write(`landscaper ${name}: ${e.message}\n`);
-      return 1;
+    if (e instanceof ControlError) {
+      process.stderr.write(`${name}: ${controlMessage(e)}\n`);
+      return e.code === "unreachable" ? EXIT.unreachable : EXIT.failed;
     }
-    process.stderr.write(`landscaper ${name}: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    if (e instanceof ConfigError || e instanceof StateError) {
+      process.stderr.write(`${name}: ${e.message}\n`);
+      return EXIT.failed;
+    }
+    process.stderr.write(`${name}: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.failed;
   }
 }
 
@@ -59,6 +57,6 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     process.stderr.write(`landscaper: ${String(e)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   },
 );

@@ -1,69 +1,43 @@
-import {
-  ConfigError,
-  defaultConfig,
-  loadConfigFile,
-  mergeConfig,
-  type Config,
-} from "../config/config.js";
+import { defaultConfig, loadConfigFile, mergeConfig, type Config } from "../config/config.js";
 import { createLogger } from "../core/log.js";
 import { startAppliance } from "../serve.js";
-import { parseArgs, UsageError } from "./args.js";
+import { command } from "./commands.js";
+import { flag, parseCall, stringOption, UsageError } from "./parse.js";
+import type { Call } from "./spec.js";
 
-const VALUES = [
-  "config",
-  "address",
-  "state-dir",
-  "socket",
-  "http-port",
-  "tftp-port",
-  "dhcp-port",
-  "proxy-dhcp-port",
-  "ipxe-dir",
-];
-const BOOLEANS = ["no-dhcp", "no-tftp", "no-mdns", "check-config"];
-
-function portFlag(name: string, v: string): number {
-  if (!/^\d+$/.test(v))
-    throw new ConfigError(`--${name}: expected a port number, got ${JSON.stringify(v)}`);
-  return Number(v);
+/**
+ * The config file (or defaults), then the flags over it, each at the config key its spec
+ * names; every value is checked by mergeConfig.
+ */
+export function configFromCall(call: Call): Config {
+  const over: Record<string, unknown> = {};
+  for (const o of call.spec.options ?? []) {
+    const given = call.options.get(o.name);
+    if (o.config === undefined || given === undefined) continue;
+    const keys = o.config.split(".");
+    let at = over;
+    for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+    at[keys.at(-1)!] = given === true ? false : given;
+  }
+  const file = stringOption(call, "config");
+  return mergeConfig(
+    file !== undefined ? loadConfigFile(file) : defaultConfig(),
+    over,
+    "command line",
+  );
 }
 
-/** The config file (or defaults), then flags over it; every value checked by mergeConfig. */
-export function configFromArgs(argv: readonly string[]): { config: Config; check: boolean } {
-  const { flags, positional } = parseArgs(argv, { values: VALUES, booleans: BOOLEANS });
-  if (positional.length > 0)
-    throw new UsageError(`serve takes no arguments, got ${positional.join(" ")}`);
-  const file = flags.get("config");
-  let config = typeof file === "string" ? loadConfigFile(file) : defaultConfig();
-  const str = (k: string) => {
-    const v = flags.get(k);
-    return typeof v === "string" ? v : undefined;
-  };
-  const over: Record<string, Record<string, unknown>> & { address?: string; stateDir?: string } =
-    {};
-  const section = (k: string) => (over[k] ??= {});
-  if (str("address") !== undefined) over.address = str("address");
-  if (str("state-dir") !== undefined) over.stateDir = str("state-dir");
-  if (str("socket") !== undefined) section("control").socket = str("socket");
-  if (str("http-port") !== undefined)
-    section("http").port = portFlag("http-port", str("http-port") ?? "");
-  if (str("tftp-port") !== undefined)
-    section("tftp").port = portFlag("tftp-port", str("tftp-port") ?? "");
-  if (str("dhcp-port") !== undefined)
-    section("dhcp").port = portFlag("dhcp-port", str("dhcp-port") ?? "");
-  if (str("proxy-dhcp-port") !== undefined)
-    section("dhcp").proxyPort = portFlag("proxy-dhcp-port", str("proxy-dhcp-port") ?? "");
-  if (str("ipxe-dir") !== undefined) section("ipxe").dir = str("ipxe-dir");
-  if (flags.has("no-dhcp")) section("dhcp").enable = false;
-  if (flags.has("no-tftp")) section("tftp").enable = false;
-  if (flags.has("no-mdns")) section("mdns").enable = false;
-  config = mergeConfig(config, over, "command line");
-  return { config, check: flags.has("check-config") };
+/** `serve`'s flags as a call would give them (for tests and tools that hold an argv). */
+export function configFromArgs(argv: readonly string[]): Config {
+  const request = parseCall(command("serve"), argv);
+  if (request.kind !== "call")
+    throw new UsageError("--help is not a configuration", command("serve"));
+  return configFromCall(request.call);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { config, check } = configFromArgs(argv);
-  if (check) {
+export async function run(call: Call): Promise<number> {
+  const config = configFromCall(call);
+  if (flag(call, "check-config")) {
     process.stdout.write(JSON.stringify(config, null, 2) + "\n");
     return 0;
   }

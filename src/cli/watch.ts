@@ -1,7 +1,9 @@
 import { request, type IncomingMessage } from "node:http";
-import { defaultConfig } from "../config/config.js";
-import { ControlError, controlRequest } from "../control/client.js";
-import { parseMac } from "../core/mac.js";
+import { ControlError, controlRequest, unreachable } from "../control/client.js";
+import type { Mac } from "../core/mac.js";
+import { resolveMachine, socketOf } from "./client.js";
+import { flag, stringOption } from "./parse.js";
+import { EXIT, type Call } from "./spec.js";
 import {
   applyEvent,
   changeLine,
@@ -13,43 +15,22 @@ import {
 } from "./watch-view.js";
 import type { WatchSource } from "../registry/views.js";
 
-const USAGE = `usage: landscaper watch [--socket PATH] [--mac MAC] [--lines] [--until-done]
-Live install progress of every machine (or one, with --mac), from the control socket.
-On a terminal the table redraws in place; piped (or with --lines) one line per change.
---until-done exits once every watched machine is installed (0) or failed (1).`;
-
 interface Options {
   socket: string;
-  mac: string | null;
+  mac: Mac | null;
   lines: boolean;
   untilDone: boolean;
 }
 
-function parse(args: string[]): Options | string {
-  const o: Options = {
-    socket: process.env.LANDSCAPER_SOCKET ?? defaultConfig().control.socket,
-    mac: null,
-    lines: false,
-    untilDone: false,
+async function options(call: Call): Promise<Options> {
+  const socket = socketOf(call);
+  const machine = stringOption(call, "mac");
+  return {
+    socket,
+    mac: machine === undefined ? null : (await resolveMachine(socket, machine)).mac,
+    lines: flag(call, "lines"),
+    untilDone: flag(call, "until-done"),
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [name, inline] = a.startsWith("--") && a.includes("=") ? a.split(/=(.*)/s) : [a];
-    const value = () => inline ?? args[++i];
-    if (name === "--socket") {
-      const v = value();
-      if (!v) return "--socket: expected a path";
-      o.socket = v;
-    } else if (name === "--mac") {
-      const v = value();
-      const mac = v ? parseMac(v) : null;
-      if (!mac) return `--mac: expected a MAC address, got ${JSON.stringify(v ?? "")}`;
-      o.mac = mac;
-    } else if (name === "--lines") o.lines = true;
-    else if (name === "--until-done") o.untilDone = true;
-    else return `unknown flag ${JSON.stringify(a)}`;
-  }
-  return o;
 }
 
 /** Open `GET /v1/events`; resolves with the response once the stream has started. */
@@ -66,15 +47,7 @@ function openEvents(socket: string, mac: string | null): Promise<IncomingMessage
       }
       resolve(res);
     });
-    req.on("error", (e: NodeJS.ErrnoException) =>
-      reject(
-        new ControlError(
-          `cannot reach the control socket ${socket}: ${e.code ?? e.message}`,
-          null,
-          "unreachable",
-        ),
-      ),
-    );
+    req.on("error", (e: NodeJS.ErrnoException) => reject(unreachable(socket, e)));
     req.end();
   });
 }
@@ -85,16 +58,8 @@ function listOf(body: unknown): WatchSource[] {
   return Array.isArray(m) ? (m as WatchSource[]) : [];
 }
 
-export async function run(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
-  const opts = parse(args);
-  if (typeof opts === "string") {
-    process.stderr.write(`landscaper watch: ${opts}\n${USAGE}\n`);
-    return 2;
-  }
+export async function run(call: Call): Promise<number> {
+  const opts = await options(call);
   const out = process.stdout;
   const tty = out.isTTY === true && !opts.lines;
   const machines = new Map<string, WatchedMachine>();
@@ -105,7 +70,7 @@ export async function run(args: string[]): Promise<number> {
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
   let current: IncomingMessage | null = null;
-  const connect: { error: string | null } = { error: null };
+  const connect: { error: Error | null } = { error: null };
 
   const draw = () => {
     redrawTimer = null;
@@ -235,8 +200,8 @@ export async function run(args: string[]): Promise<number> {
         attempt = 0;
       } catch (e) {
         if (!connectedOnce) {
-          connect.error = (e as Error).message;
-          stop(1);
+          connect.error = e as Error;
+          stop(EXIT.failed);
           return;
         }
       }
@@ -258,6 +223,7 @@ export async function run(args: string[]): Promise<number> {
     if (connect.error === null)
       out.write(table(sortMachines(machines.values()), out.columns || 120, "stopped"));
   }
-  if (connect.error !== null) process.stderr.write(`landscaper watch: ${connect.error}\n`);
-  return code;
+  if (connect.error === null) return code;
+  // the same message and exit code as every other command's failure
+  throw connect.error;
 }

@@ -13,6 +13,21 @@ export class ControlError extends Error {
   }
 }
 
+/** The error for a socket that cannot be connected to: the path, the cause, what to check. */
+export function unreachable(socketPath: string, e: NodeJS.ErrnoException): ControlError {
+  const hint =
+    e.code === "ENOENT" || e.code === "ECONNREFUSED"
+      ? `; is \`landscaper serve\` running? (set --socket or LANDSCAPER_SOCKET if it uses another path)`
+      : e.code === "EACCES"
+        ? "; the caller needs to be in the socket's group (landscaper) or root"
+        : "";
+  return new ControlError(
+    `cannot reach the control socket ${socketPath}: ${e.code ?? e.message}${hint}`,
+    null,
+    "unreachable",
+  );
+}
+
 export interface ControlResponse {
   status: number;
   body: unknown;
@@ -70,21 +85,7 @@ export function controlRequest(
         });
       },
     );
-    req.on("error", (e: NodeJS.ErrnoException) => {
-      const hint =
-        e.code === "ENOENT" || e.code === "ECONNREFUSED"
-          ? `; is \`landscaper serve\` running? (set --socket or LANDSCAPER_SOCKET if it uses another path)`
-          : e.code === "EACCES"
-            ? "; the caller needs to be in the socket's group (landscaper) or root"
-            : "";
-      reject(
-        new ControlError(
-          `cannot reach the control socket ${socketPath}: ${e.code ?? e.message}${hint}`,
-          null,
-          "unreachable",
-        ),
-      );
-    });
+    req.on("error", (e: NodeJS.ErrnoException) => reject(unreachable(socketPath, e)));
     if (payload) req.end(payload);
     else req.end();
   });

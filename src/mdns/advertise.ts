@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import ciao from "@homebridge/ciao";
 import type { ServerContext, Service } from "../core/service.js";
+import { packageVersion } from "../core/version.js";
 
 /** The DNS-SD service type operators (and tools) browse for. */
 export const MDNS_SERVICE_TYPE = "landscaper";
@@ -11,17 +11,6 @@ export interface MdnsService extends Service {
   readonly instanceName: string;
   /** Settles once probing and the announcements are done (or failed; failures are logged). */
   readonly announced: Promise<void>;
-}
-
-/** The package version, for the TXT record; read once from package.json next to dist/. */
-export function packageVersion(): string {
-  try {
-    const url = new URL("../../../package.json", import.meta.url);
-    const pkg = JSON.parse(readFileSync(url, "utf8")) as { version?: unknown };
-    return typeof pkg.version === "string" ? pkg.version : "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 /** A DNS label from the host name: mDNS host names must be plain labels. */

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
 import { createLogger } from "../core/log.js";
+import { packageVersion } from "../core/version.js";
 import { handleRequest } from "./provider.js";
 import {
   BadLineError,
@@ -53,6 +55,35 @@ async function main(): Promise<number> {
   }
   return 0;
 }
+
+const USAGE = `usage: nixops4-resources-landscaper [--version | --help]
+The NixOps4 resource provider of Landscaper: NixOps4 starts it and speaks its protocol on
+stdin and stdout (docs/provider.md). It talks to \`landscaper serve\` over the control
+socket (LANDSCAPER_SOCKET, else /run/landscaper/control.sock).
+`;
+
+/** The provider takes no arguments from NixOps4; a person may ask what it is. */
+function answerArguments(argv: string[]): number | null {
+  let values: { version?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { version: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`nixops4-resources-landscaper: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) process.stdout.write(USAGE);
+  else if (values.version)
+    process.stdout.write(`nixops4-resources-landscaper ${packageVersion()}\n`);
+  else return null;
+  return 0;
+}
+
+const answered = answerArguments(process.argv.slice(2));
+if (answered !== null) process.exit(answered);
 
 main().then(
   (code) => process.exit(code),

@@ -61,7 +61,7 @@ test("file, then flags over it", () => {
       hooks: { onInstalled: ["/bin/true"] },
     }),
   );
-  const { config } = configFromArgs([
+  const config = configFromArgs([
     "--config",
     f,
     "--http-port",
@@ -80,7 +80,10 @@ test("file, then flags over it", () => {
     () => loadConfigFile(f),
     (e: Error) => e instanceof ConfigError && /not valid JSON/.test(e.message),
   );
-  assert.throws(() => configFromArgs(["--http-port", "eighty"]), /--http-port: expected a port/);
+  assert.throws(
+    () => configFromArgs(["--http-port", "eighty"]),
+    /--http-port: expected a whole number from 0 to 65535, got "eighty"/,
+  );
   assert.throws(() => configFromArgs(["--bogus"]), /unknown option --bogus/);
 });
 

@@ -8,7 +8,8 @@ import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
 import { TYPE, type DnsMessage } from "../support/dns-wire.js";
 import { pino } from "pino";
-import { packageVersion, startMdns } from "../../src/mdns/advertise.js";
+import { packageVersion } from "../../src/core/version.js";
+import { startMdns } from "../../src/mdns/advertise.js";
 import { defaultConfig } from "../../src/config/config.js";
 import { serverContext } from "../support/context.js";
 

@@ -93,7 +93,7 @@ test("watch --until-done exits 0 once installed; a missing socket is a clear err
   assert.equal(await w.exited, 0);
 
   const bad = watch(["--socket", join(s.dir, "nope.sock")]);
-  assert.equal(await bad.exited, 1);
+  assert.equal(await bad.exited, 3);
   await bad.err.waitFor((l) => /cannot reach the control socket .*nope\.sock/.test(l), 1000);
 });
 

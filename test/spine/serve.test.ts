@@ -358,7 +358,7 @@ test("the CLI: table, --json, and a clear error when the socket is missing", asy
   await assert.rejects(
     run(process.execPath, [CLI, "machines", "list", "--socket", join(s.dir, "nope.sock")]),
     (e: { stderr: string; code: number }) => {
-      assert.equal(e.code, 1);
+      assert.equal(e.code, 3);
       assert.match(
         e.stderr,
         /cannot reach the control socket .*nope\.sock: ENOENT; is `landscaper serve` running\?/,

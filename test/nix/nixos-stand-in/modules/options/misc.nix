@@ -12,6 +12,11 @@ in
       type = types.listOf types.package;
       default = [ ];
     };
+    # nixos/modules/config/system-path.nix: directories linked into /run/current-system/sw.
+    environment.pathsToLink = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+    };
     # nixos/modules/config/shells-environment.nix: values are joined into strings.
     environment.variables = mkOption {
       type =
