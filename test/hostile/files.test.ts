@@ -57,6 +57,15 @@ test("a symlink changed after registration never serves the state file or leaves
   assert.equal((await curl([url])).body, "kernel");
 });
 
+/** `p`, or a rejection naming `what` after `ms`: a frozen appliance fails the test, not hangs it. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 test("FIFOs in ipxe.dir: four TFTP and four HTTP reads leave PUTs and file fetches working", async () => {
   const ipxeDir = await mkdtemp(join(tmpdir(), "lst-fifo-"));
   after(() => rm(ipxeDir, { recursive: true, force: true }));
@@ -83,10 +92,11 @@ test("FIFOs in ipxe.dir: four TFTP and four HTTP reads leave PUTs and file fetch
   const http = Array.from({ length: 4 }, () => curl([`${s.base}/boot/fifo.efi`]));
   await new Promise((r) => setTimeout(r, 300));
   const started = Date.now();
-  const put = await controlRequest(s.socket, "PUT", `/v1/machines/${MAC}`, {
-    kernel,
-    initrd: kernel,
-  });
+  const put = await within(
+    3000,
+    "PUT",
+    controlRequest(s.socket, "PUT", `/v1/machines/${MAC}`, { kernel, initrd: kernel }),
+  );
   assert.equal(put.status, 201);
   assert.equal((await curl(["--max-time", "3", `${s.base}/nbp/${MAC}/kernel`])).body, "kernel");
   assert.equal((await curl(["--max-time", "3", `${s.base}/boot/snponly.efi`])).body, "efi");
