@@ -43,7 +43,7 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
   if (first.state === "installed" || first.state === "failed")
     throw new CallbackRefused(
       403,
-      `the install token of ${mac} generation ${first.generation} ended when it was ${first.state}`,
+      `the install token of ${mac} generation ${first.generation} has ended: the machine is ${first.state}`,
     );
   const generation = first.generation;
 
