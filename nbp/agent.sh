@@ -175,7 +175,9 @@ post() {
 report_failed() {
   message=$1
   say "failed: $message"
-  tail_json=$(tail -n "$tail_lines" "$log" | json_escape)
+  # At most 16 KiB (what Landscaper keeps): one huge line must not push the report past
+  # the server's body limit and lose the failure.
+  tail_json=$(tail -n "$tail_lines" "$log" | tail -c 16384 | json_escape)
   post failed "{\"message\":$(json_str "$message"),\"log\":$tail_json}"
   exit 1
 }

@@ -42,6 +42,12 @@ let
     mdns = {
       enable = true;
     };
+    files = {
+      allowedRoots = [ "/nix/store" ];
+    };
+    security = {
+      trustedClients = [ "127.0.0.0/8" ];
+    };
     afterInstall = "local-boot";
     hooks = {
       onInstalled = null;

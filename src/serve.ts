@@ -1,5 +1,6 @@
 import type { Config } from "./config/config.js";
 import type { Logger } from "./core/log.js";
+import { servedFileRoots } from "./core/files.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
 import type { Service, ServerContext } from "./core/service.js";
 import { startControlServer } from "./control/server.js";
@@ -31,6 +32,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
     afterInstall: config.afterInstall,
     answerUnknown: config.dhcp.answerUnknown,
     onInstalled: config.hooks.onInstalled,
+    files: servedFileRoots(config),
     log: log.child({ service: "registry" }),
     metrics,
   });
@@ -61,6 +63,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
         config.control.mode,
         registry,
         log.child({ service: "control" }),
+        metrics,
       ),
     );
     if (config.tftp.enable) services.push(await startTftpServer(ctx));

@@ -115,7 +115,10 @@ lab_up() {
     dnsmasq_proxy_up
     extra=(--no-dhcp --no-tftp)
   fi
+  # Registered kernels and initrds must lie under an allowed root: the lab's come from nbp.
+  jq -n --arg nbp "$(cat "$DIR/nbp")" '{files: {allowedRoots: [$nbp]}}' >"$DIR/landscaper.json"
   start_bg landscaper "$NS_LS" node "$repo/dist/src/cli/main.js" serve \
+    --config "$DIR/landscaper.json" \
     --address "$LS_ADDR" --state-dir "$DIR/state" --socket "$SOCK" \
     --http-port "$HTTP_PORT" --ipxe-dir /usr/lib/ipxe --no-mdns "${extra[@]}"
   local i

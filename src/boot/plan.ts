@@ -61,6 +61,16 @@ export type BootStep =
     }
   /** The LAN HTTP server sent the script: the machine is booting. */
   | { readonly type: "script"; readonly script: ScriptKind }
+  /**
+   * Something the machine's owner must see: its install script asked for by a client that
+   * is not the machine (`owner`: whose address it is, when known).
+   */
+  | {
+      readonly type: "warning";
+      readonly reason: "script-refused";
+      readonly client: string | null;
+      readonly owner: Mac | null;
+    }
   /** The LAN HTTP server sent (part of) the kernel or initrd. */
   | {
       readonly type: "kernel" | "initrd";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { isIPv4 } from "node:net";
+import { parseCidr } from "../core/cidr.js";
 
 export type AfterInstall = "local-boot" | "ignore";
 
@@ -23,6 +24,16 @@ export interface Config {
   /** `arm64`: the arm64 EFI iPXE file in `dir`; null leaves arm64 clients unanswered. */
   ipxe: { dir: string; efi: string; bios: string; arm64: string | null };
   mdns: { enable: boolean };
+  /**
+   * `allowedRoots`: the only directories registered kernels and initrds may lie under (with
+   * `ipxe.dir`); checked at registration and again at every open.
+   */
+  files: { allowedRoots: string[] };
+  /**
+   * `trustedClients`: CIDRs whose requests for a MAC's install script are served without
+   * proving, through the neighbour table or a lease, that they are that MAC.
+   */
+  security: { trustedClients: string[] };
   afterInstall: AfterInstall;
   hooks: { onInstalled: string[] | null };
 }
@@ -56,6 +67,10 @@ export function defaultConfig(): Config {
     control: { socket: "/run/landscaper/control.sock", mode: "0660" },
     ipxe: { dir: "/usr/lib/ipxe", efi: "snponly.efi", bios: "undionly.kpxe", arm64: null },
     mdns: { enable: true },
+    files: { allowedRoots: ["/nix/store"] },
+    // Loopback is the appliance itself, which holds every token in its state dir anyway; the
+    // kernel drops 127/8 sources arriving from the LAN (route_localnet 0), so none can pose.
+    security: { trustedClients: ["127.0.0.0/8"] },
     afterInstall: "local-boot",
     hooks: { onInstalled: null },
   };
@@ -100,6 +115,18 @@ const octalMode: Check = (v, k) => {
     throw new ConfigError(`${k}: expected an octal mode such as "0660", got ${JSON.stringify(v)}`);
   return v;
 };
+const absolutePaths: Check = (v, k) => {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && x.startsWith("/")))
+    throw new ConfigError(`${k}: expected a list of absolute paths, got ${JSON.stringify(v)}`);
+  return v as string[];
+};
+const cidrs: Check = (v, k) => {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && parseCidr(x) !== null))
+    throw new ConfigError(
+      `${k}: expected a list of IPv4 networks such as "10.1.0.0/16", got ${JSON.stringify(v)}`,
+    );
+  return v as string[];
+};
 const oneOf =
   (...allowed: string[]): Check =>
   (v, k) => {
@@ -141,6 +168,8 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
     arm64: (v, k) => (v === null ? v : fileName(v, k)),
   },
   mdns: { enable: bool },
+  files: { allowedRoots: absolutePaths },
+  security: { trustedClients: cidrs },
   afterInstall: oneOf("local-boot", "ignore"),
   hooks: { onInstalled: command },
 };

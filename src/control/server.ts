@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { dirname } from "node:path";
 import { createRouter } from "../core/router.js";
 import type { Logger } from "../core/log.js";
+import type { Metrics } from "../core/metrics.js";
 import type { Service } from "../core/service.js";
 import type { ControlDoor } from "../registry/doors.js";
 import { controlRoutes } from "./routes.js";
@@ -26,8 +27,11 @@ export async function startControlServer(
   mode: string,
   registry: ControlDoor,
   log: Logger,
+  metrics: Metrics,
 ): Promise<Service & { server: Server }> {
-  const server = createServer(createRouter(controlRoutes(registry), { log }));
+  const server = createServer(
+    createRouter(controlRoutes(registry), { log, service: "control", metrics }),
+  );
   server.requestTimeout = 0; // `wait` and `events` hold their connections by design
   await mkdir(dirname(socketPath), { recursive: true });
   if (await socketAlive(socketPath)) {

@@ -9,6 +9,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    /** Response headers besides the JSON ones, such as Retry-After. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -22,9 +24,15 @@ export function asHttpError(e: unknown): HttpError | null {
   return null;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body) + "\n";
   res.writeHead(status, {
+    ...headers,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",
@@ -37,7 +45,7 @@ export function sendError(res: ServerResponse, e: HttpError): void {
     res.destroy();
     return;
   }
-  sendJson(res, e.status, { error: { code: e.code, message: e.message }, ...e.extra });
+  sendJson(res, e.status, { error: { code: e.code, message: e.message }, ...e.extra }, e.headers);
 }
 
 /** Reads a JSON body of at most `limit` bytes; an empty body reads as `{}`. */

@@ -49,6 +49,23 @@ export function createMetrics() {
       labelNames: ["route"] as const,
       registers: [registry],
     }),
+    internalErrors: new Counter({
+      name: "landscaper_internal_errors_total",
+      help: "Exceptions caught at the boundary of one request, datagram or transfer, by service",
+      labelNames: ["service"] as const,
+      registers: [registry],
+    }),
+    installerRefusals: new Counter({
+      name: "landscaper_installer_refusals_total",
+      help: "Installer calls refused before their token was accepted, by reason (token, limited)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    scriptRefusals: new Counter({
+      name: "landscaper_script_refusals_total",
+      help: "Install scripts refused because the client is not the machine's",
+      registers: [registry],
+    }),
     installSeconds: new Histogram({
       name: "landscaper_install_duration_seconds",
       help: "From first boot step to installed, per install",

@@ -6,6 +6,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { asHttpError, HttpError, sendError } from "./http-json.js";
 import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics.js";
 
 export interface Route {
   method: "GET" | "HEAD" | "POST" | "PUT" | "DELETE";
@@ -39,6 +40,9 @@ export function findRoute(
 
 export interface RouterOptions {
   readonly log: Logger;
+  /** Which server this is: the label of `landscaper_internal_errors_total`. */
+  readonly service: string;
+  readonly metrics: Metrics;
   /**
    * Match the percent-decoded path: iPXE encodes the colons of a MAC in a URL path
    * (/nbp/52%3A54%3A.../kernel). No route pattern admits "/" inside a segment.
@@ -50,14 +54,26 @@ export interface RouterOptions {
     route: string,
     req: IncomingMessage,
     res: ServerResponse,
-    info: { path: string; ms: number },
+    info: { path: string; ms: number; client: string | undefined },
   ): void;
 }
 
-/** A request listener for `routes`; nothing a client sends makes it throw. */
+/**
+ * A request listener for `routes`. It is the boundary of one request: nothing a client sends,
+ * and no bug met while answering it, escapes to end the process. An exception that is not a
+ * refusal is answered 500 (or the connection cut, when the headers are already out), logged
+ * once with its stack and counted; every other request carries on.
+ */
 export function createRouter(routes: readonly Route[], opts: RouterOptions): RequestListener {
   const { log } = opts;
+  const internal = (err: unknown, path: string, what: string) => {
+    opts.metrics.internalErrors.inc({ service: opts.service });
+    log.error({ err, path }, what);
+  };
   return (req, res) => {
+    // Taken now: once a response has gone out the socket may be detached (after a 413 the
+    // server drops the connection), and reading it then threw and ended the process.
+    const client = req.socket.remoteAddress;
     // Split by hand: `new URL` throws on paths such as `//`, and nothing here may throw.
     const [rawPath = "/", search = ""] = (req.url ?? "/").split("?", 2);
     let path = rawPath;
@@ -74,9 +90,15 @@ export function createRouter(routes: readonly Route[], opts: RouterOptions): Req
     if (onFinish) {
       const name = found && found !== "method" ? found.route.name : "none";
       const started = process.hrtime.bigint();
-      res.on("finish", () =>
-        onFinish(name, req, res, { path, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
-      );
+      res.on("finish", () => {
+        // An exception thrown by an event listener would be uncaught: keep it here.
+        try {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          onFinish(name, req, res, { path, ms, client });
+        } catch (e) {
+          internal(e, path, "request log failed");
+        }
+      });
     }
     const fail = (e: unknown) => {
       const known = asHttpError(e);
@@ -87,19 +109,29 @@ export function createRouter(routes: readonly Route[], opts: RouterOptions): Req
         log.debug({ err: e, path }, "request ended by the client");
         res.destroy();
       } else {
-        log.error({ err: e, path }, "request failed");
+        internal(e, path, "request failed");
         sendError(res, new HttpError(500, "internal", "internal error"));
       }
     };
+    const failSafely = (e: unknown) => {
+      try {
+        fail(e);
+      } catch (again) {
+        internal(again, path, "error response failed");
+        res.destroy();
+      }
+    };
     if (found === null)
-      return fail(new HttpError(404, "not_found", `no route for ${method} ${path}`));
+      return failSafely(new HttpError(404, "not_found", `no route for ${method} ${path}`));
     if (found === "method")
-      return fail(new HttpError(405, "method_not_allowed", `${method} is not allowed on ${path}`));
+      return failSafely(
+        new HttpError(405, "method_not_allowed", `${method} is not allowed on ${path}`),
+      );
     try {
       const r = found.route.handle(req, res, found.match, new URLSearchParams(search));
-      if (r instanceof Promise) r.catch(fail);
+      if (r instanceof Promise) r.catch(failSafely);
     } catch (e) {
-      fail(e);
+      failSafely(e);
     }
   };
 }

@@ -6,8 +6,9 @@ import type { BootOracle } from "../boot/plan.js";
 import { BOOT_PATHS } from "../boot/urls.js";
 import type { ServiceBase } from "../core/service.js";
 import { serveFile } from "./files.js";
-import { insideDir } from "../core/paths.js";
+import { FileRoots, servedFileRoots } from "../core/files.js";
 import type { Route } from "../core/router.js";
+import type { ScriptClients } from "./script-clients.js";
 
 /** How many times the iPXE script tries each download. */
 export const SCRIPT_TRIES = 5;
@@ -29,10 +30,14 @@ function macOr404(res: ServerResponse, raw: string | undefined): Mac | null {
 }
 
 /** The routes firmware and iPXE use: scripts, iPXE binaries, the registered kernel and initrd. */
-export function bootRoutes(ctx: ServiceBase, oracle: BootOracle): Route[] {
+export function bootRoutes(ctx: ServiceBase, oracle: BootOracle, clients: ScriptClients): Route[] {
   const countBytes = (route: string, n: number) => ctx.metrics.httpBytes.inc({ route }, n);
+  const registered = servedFileRoots(ctx.config);
+  // Like TFTP: a symlink that leads out of the iPXE dir is not served (Debian's ipxe.efi
+  // points into /boot), so both protocols offer the same files.
+  const ipxeDir = new FileRoots([ctx.config.ipxe.dir], [ctx.config.stateDir]);
 
-  const script = (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
+  const script = async (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
     const mac = macOr404(res, match[1]);
     if (!mac) return;
     const plan = oracle.bootFor(mac);
@@ -43,6 +48,16 @@ export function bootRoutes(ctx: ServiceBase, oracle: BootOracle): Route[] {
     if (plan.kind !== "install") {
       countBytes("script", sendText(res, 200, renderLocalBootScript()));
       oracle.noteBootStep(mac, { type: "script", script: "local" });
+      return;
+    }
+    // The install script holds the token: only the machine itself gets it.
+    const verdict = await clients.verdict(mac, req.socket.remoteAddress);
+    if (!verdict.ok) {
+      ctx.metrics.scriptRefusals.inc();
+      const { client, owner } = verdict;
+      ctx.log.warn({ mac, client, owner }, "install script refused: the client is not the machine");
+      oracle.noteBootStep(mac, { type: "warning", reason: "script-refused", client, owner });
+      sendText(res, 403, `#!ipxe\necho Landscaper: this script is not for ${client}\nexit 1\n`);
       return;
     }
     const text = renderInstallScript({
@@ -65,7 +80,10 @@ export function bootRoutes(ctx: ServiceBase, oracle: BootOracle): Route[] {
       sendText(res, 404, `no installer for ${mac}\n`);
       return;
     }
-    const served = await serveFile(req, res, plan.spec[which], "application/octet-stream");
+    const opened = await registered.open(plan.spec[which]);
+    if (!opened.ok && opened.why === "outside")
+      ctx.log.warn({ mac, file: plan.spec[which], reason: opened.reason }, `${which} not served`);
+    const served = await serveFile(req, res, opened, "application/octet-stream");
     countBytes(which, served.bytes);
     if (req.method === "GET" && (served.status === 200 || served.status === 206)) {
       oracle.noteBootStep(mac, { type: which, bytes: served.bytes, status: served.status });
@@ -74,13 +92,7 @@ export function bootRoutes(ctx: ServiceBase, oracle: BootOracle): Route[] {
 
   const ipxeFile = async (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => {
     const file = join(ctx.config.ipxe.dir, match[1] ?? "");
-    // Like TFTP: a symlink that leads out of the iPXE dir is not served (Debian's ipxe.efi
-    // points into /boot), so both protocols offer the same files.
-    if (!(await insideDir(file, ctx.config.ipxe.dir))) {
-      sendText(res, 404, "not found\n");
-      return;
-    }
-    const served = await serveFile(req, res, file, "application/octet-stream");
+    const served = await serveFile(req, res, await ipxeDir.open(file), "application/octet-stream");
     countBytes("bootfile", served.bytes);
   };
 

@@ -1,6 +1,7 @@
-import { constants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { close, read } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { promisify } from "node:util";
+import type { OpenedFile } from "../core/files.js";
 import { ReadBuffers } from "./read-buffers.js";
 
 /**
@@ -45,35 +46,33 @@ export interface Served {
   bytes: number;
 }
 
+const readFd = promisify(read);
+const closeFd = promisify(close);
+
+function sendText(res: ServerResponse, status: number, text: string): Served {
+  res.writeHead(status, { "content-type": "text/plain", "content-length": text.length });
+  res.end(text);
+  return { status, bytes: 0 };
+}
+
 /**
- * Sends one file with Content-Length always, HEAD, and a single Range (206/416). The path is
- * the caller's (a registered file or a name inside the iPXE dir), never the request's.
+ * Sends one opened file (its fd is closed here) with Content-Length always, HEAD, and a
+ * single Range (206/416). The file is the caller's (a registered file or a name inside the
+ * iPXE dir), opened through core/files.ts, never named by the request. A refused open is a
+ * 404 (missing, not a regular file, or not where served files may lie) or a 500.
  */
 export async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
-  path: string,
+  opened: OpenedFile,
   contentType: string,
 ): Promise<Served> {
-  let fh: FileHandle;
+  if (!opened.ok)
+    return opened.why === "unreadable"
+      ? sendText(res, 500, "cannot read file\n")
+      : sendText(res, 404, "not found\n");
+  const { fd, stat } = opened;
   try {
-    // O_NONBLOCK: opening a FIFO must not park a thread-pool thread; it then fails isFile().
-    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const text = code === "ENOENT" ? "not found\n" : "cannot read file\n";
-    const status = code === "ENOENT" ? 404 : 500;
-    res.writeHead(status, { "content-type": "text/plain", "content-length": text.length });
-    res.end(text);
-    return { status, bytes: 0 };
-  }
-  try {
-    const stat = await fh.stat();
-    if (!stat.isFile()) {
-      res.writeHead(404, { "content-type": "text/plain", "content-length": 10 });
-      res.end("not found\n");
-      return { status: 404, bytes: 0 };
-    }
     const size = stat.size;
     const range = parseRange(req.headers.range, size);
     const headers: Record<string, string | number> = {
@@ -96,10 +95,10 @@ export async function serveFile(
       res.end();
       return { status, bytes: 0 };
     }
-    const bytes = await pump(fh, res, start, length);
+    const bytes = await pump(fd, res, start, length);
     return { status, bytes };
   } finally {
-    await fh.close();
+    await closeFd(fd);
   }
 }
 
@@ -114,7 +113,7 @@ const BUFFERS_PER_DOWNLOAD = 2;
 const STALL_MS = 60_000;
 
 async function pump(
-  fh: FileHandle,
+  fd: number,
   res: ServerResponse,
   start: number,
   length: number,
@@ -153,7 +152,7 @@ async function pump(
       const buf = buffers[next] as Buffer;
       next = (next + 1) % buffers.length;
       const want = Math.min(buf.length, length - sent);
-      const { bytesRead } = await fh.read(buf, 0, want, start + sent);
+      const { bytesRead } = await readFd(fd, buf, 0, want, start + sent);
       if (bytesRead === 0) break; // the file shrank under us; Content-Length is now a lie, so cut
       sent += bytesRead;
       writing += 1;

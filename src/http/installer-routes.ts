@@ -3,8 +3,10 @@ import { parseMac, type Mac } from "../core/mac.js";
 import { HttpError, readJson, sendJson } from "../core/http-json.js";
 import { renderJobSh } from "../boot/job.js";
 import { BOOT_PATHS } from "../boot/urls.js";
-import type { InstallerDoor } from "../registry/doors.js";
+import { CallbackRefused, type InstallerDoor } from "../registry/doors.js";
 import type { Route } from "../core/router.js";
+import type { Metrics } from "../core/metrics.js";
+import type { TokenLimiter } from "./token-limiter.js";
 
 const LOG_KEPT = 16 * 1024;
 
@@ -40,32 +42,57 @@ function optString(body: Record<string, unknown>, field: string, max: number): s
   return v.length > max ? v.slice(-max) : v;
 }
 
-/**
- * The route's session: the MAC's Bearer token checked once, before any body is read, so an
- * unauthenticated client never gets the server to buffer a body for it. Refusals reach the
- * router's one error mapping.
- */
-function session(door: InstallerDoor, req: IncomingMessage, match: RegExpExecArray) {
-  return door.session(mac(match), bearer(req));
+/** What guards the installer routes besides the token itself. */
+export interface InstallerGuard {
+  readonly limiter: TokenLimiter;
+  readonly metrics: Metrics;
 }
 
 /** The installer agent's routes, each behind the machine's current Bearer token. */
-export function installerRoutes(door: InstallerDoor): Route[] {
+export function installerRoutes(door: InstallerDoor, guard: InstallerGuard): Route[] {
   const base = BOOT_PATHS.installs;
+  /**
+   * The route's session: the MAC's Bearer token checked once, before any body is read, so an
+   * unauthenticated client never gets the server to buffer a body for it. A source that keeps
+   * sending wrong tokens (or unknown MACs) is told 429 and when to come back, before any
+   * check. Refusals reach the router's one error mapping.
+   */
+  const session = (req: IncomingMessage, match: RegExpExecArray) => {
+    const source = req.socket.remoteAddress ?? "unknown";
+    const wait = guard.limiter.retryAfter(source);
+    if (wait > 0) {
+      guard.metrics.installerRefusals.inc({ reason: "limited" });
+      throw new HttpError(
+        429,
+        "too_many_requests",
+        `too many refused install tokens from ${source}; try again in ${wait} s`,
+        {},
+        { "retry-after": String(wait) },
+      );
+    }
+    try {
+      return door.session(mac(match), bearer(req));
+    } catch (e) {
+      if (e instanceof CallbackRefused && e.status !== 409) {
+        guard.limiter.refused(source);
+        guard.metrics.installerRefusals.inc({ reason: "token" });
+      }
+      throw e;
+    }
+  };
   return [
     {
       method: "GET",
       path: new RegExp(`${base}\\/job$`),
       name: "job",
-      handle: async (req, res, match) =>
-        sendJson(res, 200, await session(door, req, match).fetchJob()),
+      handle: async (req, res, match) => sendJson(res, 200, await session(req, match).fetchJob()),
     },
     {
       method: "GET",
       path: new RegExp(`${base}\\/job\\.sh$`),
       name: "job",
       handle: async (req, res, match) => {
-        const j = await session(door, req, match).fetchJob();
+        const j = await session(req, match).fetchJob();
         const text = renderJobSh({ ...j, hostKey: j.installationHostKey });
         res.writeHead(200, {
           "content-type": "text/x-shellscript",
@@ -80,7 +107,7 @@ export function installerRoutes(door: InstallerDoor): Route[] {
       path: new RegExp(`${base}\\/events$`),
       name: "events",
       handle: async (req, res, match) => {
-        const s = session(door, req, match);
+        const s = session(req, match);
         const body = only(await readJson(req), ["phase", "message", "progress"]);
         const phase = body.phase;
         if (typeof phase !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(phase))
@@ -110,7 +137,7 @@ export function installerRoutes(door: InstallerDoor): Route[] {
       path: new RegExp(`${base}\\/complete$`),
       name: "complete",
       handle: async (req, res, match) => {
-        const s = session(door, req, match);
+        const s = session(req, match);
         const body = only(await readJson(req), ["hostPublicKey"]);
         const key = optString(body, "hostPublicKey", 16 * 1024);
         sendJson(res, 200, await s.complete(key?.trim() || null));
@@ -121,7 +148,7 @@ export function installerRoutes(door: InstallerDoor): Route[] {
       path: new RegExp(`${base}\\/failed$`),
       name: "failed",
       handle: async (req, res, match) => {
-        const s = session(door, req, match);
+        const s = session(req, match);
         const body = only(await readJson(req, 4 << 20), ["message", "log"]);
         const message = optString(body, "message", 4000);
         if (!message)

@@ -5,6 +5,8 @@ import type { Service, ServiceBase } from "../core/service.js";
 import type { LanDoors } from "../registry/doors.js";
 import { bootRoutes } from "./boot-routes.js";
 import { installerRoutes } from "./installer-routes.js";
+import { neighbourTable, ScriptClients, type AddressOwner } from "./script-clients.js";
+import { TokenLimiter } from "./token-limiter.js";
 
 export interface HttpService extends Service {
   /** The port actually bound (config `http.port` may be 0 in tests). */
@@ -12,23 +14,34 @@ export interface HttpService extends Service {
   readonly server: Server;
 }
 
-/** The LAN HTTP server: scripts, files, installer callbacks, plus `extraRoutes` (status page, metrics). */
+/**
+ * The LAN HTTP server: scripts, files, installer callbacks, plus `extraRoutes` (status page,
+ * metrics). `addressOwners` go before the neighbour table when deciding which MAC a client
+ * is (the DHCP server mode's leases).
+ */
 export async function startHttpServer(
   ctx: ServiceBase,
   doors: LanDoors,
   extraRoutes: readonly Route[] = [],
+  addressOwners: readonly AddressOwner[] = [],
 ): Promise<HttpService> {
+  const clients = new ScriptClients(ctx.config.security.trustedClients, [
+    ...addressOwners,
+    neighbourTable,
+  ]);
   const routes: Route[] = [
-    ...bootRoutes(ctx, doors.boot),
-    ...installerRoutes(doors.installer),
+    ...bootRoutes(ctx, doors.boot, clients),
+    ...installerRoutes(doors.installer, { limiter: new TokenLimiter(), metrics: ctx.metrics }),
     ...extraRoutes,
   ];
   const log = ctx.log.child({ service: "http" });
   const server = createServer(
     createRouter(routes, {
       log,
+      service: "http",
+      metrics: ctx.metrics,
       decodePath: true,
-      onFinish(name, req, res, { path, ms }) {
+      onFinish(name, req, res, { path, ms, client }) {
         ctx.metrics.httpRequests.inc({ route: name, status: String(res.statusCode) });
         log.debug(
           {
@@ -36,7 +49,7 @@ export async function startHttpServer(
             path,
             status: res.statusCode,
             ms,
-            client: req.socket.remoteAddress,
+            client,
           },
           "request",
         );

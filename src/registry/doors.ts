@@ -52,7 +52,10 @@ export interface InstallSession {
 
 /** The installer agent's door: the Bearer token is checked here, once, before any body is read. */
 export interface InstallerDoor {
-  /** Throws CallbackRefused: 404 unknown MAC, 403 wrong or outdated token. */
+  /**
+   * Throws CallbackRefused: 404 unknown MAC, 403 wrong or outdated token, or a token whose
+   * install has ended (installed or failed).
+   */
   session(mac: Mac, token: string | null): InstallSession;
 }
 

@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { Mac } from "../core/mac.js";
-import type { MachineBook } from "./book.js";
+import { now, type MachineBook } from "./book.js";
 import {
   CallbackRefused,
   type InstallJob,
@@ -38,6 +38,13 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
   if (!first) throw new CallbackRefused(404, `machine ${mac} is not registered`);
   if (!tokenMatches(token, first.token))
     throw new CallbackRefused(403, `wrong or outdated install token for ${mac}`);
+  // A token means something only while its install runs: once the machine is installed or
+  // failed, whoever still holds it (it was on a kernel command line) may do nothing with it.
+  if (first.state === "installed" || first.state === "failed")
+    throw new CallbackRefused(
+      403,
+      `the install token of ${mac} generation ${first.generation} has ended: the machine is ${first.state}`,
+    );
   const generation = first.generation;
 
   /** The machine, if it is still the one the token was checked against. */
@@ -64,6 +71,18 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       if (m.state === "installed" || m.state === "failed") {
         throw new CallbackRefused(409, `machine ${mac} is ${m.state}; rearm it to install again`);
       }
+      // The private key goes out once per generation: a second ask means two holders of the
+      // token, and the one asking now may be the impostor. Refuse it and tell the owner.
+      if (m.keyHandedOutAt) {
+        book.record(m, "warning", { reason: "job-fetched-again", firstAt: m.keyHandedOutAt });
+        book.persistQuietly();
+        throw new CallbackRefused(
+          409,
+          `the job of ${mac} generation ${m.generation} and its installation host key were ` +
+            `handed out at ${m.keyHandedOutAt}; someone else may have them: rearm to install again`,
+        );
+      }
+      m.keyHandedOutAt = now();
       book.startInstallClock(m);
       book.move(m, "installing");
       book.record(m, "job", {});

@@ -20,7 +20,9 @@ export type EventType =
   | "progress"
   | "complete"
   | "failed"
-  | "hook";
+  | "hook"
+  /** Something that may mean a secret leaked: a refused script, a second key fetch. */
+  | "warning";
 
 /** One thing that happened to a machine; kept per machine (bounded) and streamed. */
 export interface MachineEvent {
@@ -64,6 +66,11 @@ export interface MachineRecord {
   updatedAt: string;
   /** When this generation first booted; the install duration metric starts here. */
   bootStartedAt: string | null;
+  /**
+   * When this generation's installation host key was handed out (it is handed out once);
+   * null or absent: not yet.
+   */
+  keyHandedOutAt?: string | null;
   /** When this generation was armed (registration or rearm); absent in older state files. */
   armedAt?: string;
   events: MachineEvent[];

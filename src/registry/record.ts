@@ -35,6 +35,7 @@ export function newRecord(mac: Mac, reg: Registration, at: string): MachineRecor
     armedAt: at,
     updatedAt: at,
     bootStartedAt: null,
+    keyHandedOutAt: null,
     events: [],
   };
 }
@@ -66,6 +67,7 @@ export function applyRegistration(m: MachineRecord, reg: Registration): boolean 
   if (keyChanged) {
     m.hostKeyGiven = reg.installationHostKey !== null;
     m.installationHostKey = installKey(m.mac, reg);
+    m.keyHandedOutAt = null; // a new key: nobody has had it
   }
   return true;
 }

@@ -4,7 +4,7 @@ import type { AfterInstall } from "../config/config.js";
 import type { Logger } from "../core/log.js";
 import type { Mac } from "../core/mac.js";
 import type { Metrics } from "../core/metrics.js";
-import { insideDir } from "../core/paths.js";
+import type { FileRoots } from "../core/files.js";
 import { MachineBook, now } from "./book.js";
 import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
 import { openSession } from "./installer.js";
@@ -25,6 +25,8 @@ export interface RegistryOptions {
   afterInstall: AfterInstall;
   answerUnknown: boolean;
   onInstalled: readonly string[] | null;
+  /** Where registered kernels and initrds may lie (`servedFileRoots(config)`). */
+  files: FileRoots;
   log: Logger;
   metrics: Metrics;
 }
@@ -87,12 +89,8 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
    */
   async upsert(mac: Mac, reg: Registration): Promise<{ machine: MachineView; created: boolean }> {
     for (const field of ["kernel", "initrd"] as const) {
-      if (await insideDir(reg[field], this.opts.stateDir)) {
-        throw new InvalidRegistration(
-          field,
-          `${field}: ${reg[field]} is inside the state directory, which holds install tokens and keys`,
-        );
-      }
+      const why = await this.opts.files.refusal(reg[field]);
+      if (why !== null) throw new InvalidRegistration(field, `${field}: ${why}`);
     }
     const existing = this.book.machines.get(mac);
     if (!existing) {
@@ -129,6 +127,7 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
       failure: null,
       hostPublicKey: null,
       bootStartedAt: null,
+      keyHandedOutAt: null,
       armedAt: now(),
     });
     m.state = "registered";
@@ -204,14 +203,20 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
     const m = this.book.machines.get(mac);
     if (!m) return;
     const { type, ...details } = step;
+    if (type === "warning") {
+      this.book.record(m, type, details);
+      this.book.persistQuietly();
+      return;
+    }
     if (type === "dhcp" && m.bootStartedAt === null) {
       this.opts.metrics.dhcpFirstAnswerSeconds.observe(
         (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
       );
     }
     this.book.startInstallClock(m);
-    // The LAN HTTP server saw the script, kernel or initrd fetched: the machine is booting.
-    if (type !== "dhcp" && type !== "tftp" && m.state === "registered")
+    // Only the install script, which the LAN HTTP server hands to the machine alone, says
+    // the machine is booting; a kernel or initrd fetch (a Range GET of a byte) is anyone's.
+    if (type === "script" && step.script === "install" && m.state === "registered")
       this.book.move(m, "booting");
     this.book.record(m, type, details);
     this.book.persistQuietly();

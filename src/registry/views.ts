@@ -117,6 +117,12 @@ export function stepText(e: MachineEvent): string {
       return "re-armed (new generation)";
     case "hook":
       return `hook ${str(e.outcome) ?? str(e.message) ?? "ran"}`;
+    case "warning":
+      return e.reason === "script-refused"
+        ? `warning: install script refused to ${str(e.client) ?? "?"}${str(e.owner) ? ` (${str(e.owner)})` : ""}, not this machine`
+        : e.reason === "job-fetched-again"
+          ? "warning: job and host key asked for again; someone else may have them (rearm)"
+          : `warning: ${str(e.reason) ?? "?"}`;
     default:
       // "removed", or a type a newer server sends to an older `watch`
       return (e as { type: string }).type;

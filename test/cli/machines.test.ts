@@ -124,6 +124,18 @@ test("the control API's refusal is printed with its status, exit 1", async () =>
   assert.match(missing.stderr, /\(HTTP 404\)/);
 });
 
+test("a kernel outside the allowed roots is refused, naming the roots, exit 1", async () => {
+  const { kernel, cli } = await serve();
+  const r = await cli("add", WEB, "--kernel", "/etc/shadow", "--initrd", kernel);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /\/etc\/shadow is outside the directories files are served from/);
+  assert.match(r.stderr, /files\.allowedRoots and ipxe\.dir: /);
+  assert.match(r.stderr, /\(HTTP 400\)\n$/);
+  const shown = await cli("show", WEB);
+  assert.match(shown.stderr, /\(HTTP 404\)/, "nothing was registered");
+});
+
 test("every --json output is exactly one JSON document", async () => {
   const { kernel, cli } = await serve();
   const docs = [

@@ -48,6 +48,18 @@ test("unknown keys and bad values are errors naming the key", () => {
     () => mergeConfig(base, { tftp: { maxBlksize: 7 } }, "f.json"),
     /tftp\.maxBlksize: expected an integer 8\.\.65464/,
   );
+  assert.throws(
+    () => mergeConfig(base, { files: { allowedRoots: ["srv/boot"] } }, "f.json"),
+    /files\.allowedRoots: expected a list of absolute paths/,
+  );
+  for (const bad of [["10.0.0.0/33"], ["10.0.0.0"], "127.0.0.0/8"])
+    assert.throws(
+      () => mergeConfig(base, { security: { trustedClients: bad } }, "f.json"),
+      /security\.trustedClients: expected a list of IPv4 networks/,
+    );
+  const ok = mergeConfig(base, { security: { trustedClients: ["10.2.0.0/16"] } }, "f.json");
+  assert.deepEqual(ok.security.trustedClients, ["10.2.0.0/16"]);
+  assert.deepEqual(ok.files.allowedRoots, ["/nix/store"]);
 });
 
 test("file, then flags over it", () => {

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { openRegularFile } from "../../src/core/files.js";
 import { readBuffers, serveFile } from "../../src/http/files.js";
 
 const run = promisify(execFile);
@@ -20,7 +21,9 @@ const file = join(dir, "initrd");
 const content = randomBytes(SIZE);
 await writeFile(file, content);
 const server = createServer((req, res) => {
-  serveFile(req, res, file, "application/octet-stream").catch(() => res.destroy());
+  openRegularFile(file)
+    .then((opened) => serveFile(req, res, opened, "application/octet-stream"))
+    .catch(() => res.destroy());
 });
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/f`;

@@ -36,10 +36,14 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   };
   spawnSync("ip", ["-n", net.b, "link", "set", net.ifB, "address", M]);
   const socket = join(dir, "control.sock");
+  const config = join(dir, "landscaper.json");
+  writeFileSync(config, JSON.stringify({ files: { allowedRoots: [dir] } }));
   const serve = net.spawn(net.a, [
     process.execPath,
     CLI,
     "serve",
+    "--config",
+    config,
     "--address",
     net.addrA,
     "--http-port",

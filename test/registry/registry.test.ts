@@ -22,9 +22,13 @@ test("states move forward only, and a generation ends at installed or failed", a
   const plan = r.bootFor(mac);
   assert.equal(plan.kind, "install");
   assert.equal(plan.kind === "install" && plan.generation, 1);
-  r.noteBootStep(mac, { type: "kernel", bytes: 1, status: 200 });
+  // Only the install script (served to the machine alone) says it boots, not a file fetch.
+  r.noteBootStep(mac, { type: "kernel", bytes: 1, status: 206 });
+  assert.equal(r.get(mac)?.state, "registered");
+  r.noteBootStep(mac, { type: "script", script: "install" });
   assert.equal(r.get(mac)?.state, "booting");
-  const s = r.session(mac, tokenOf(r, mac));
+  const token = tokenOf(r, mac);
+  const s = r.session(mac, token);
   await s.fetchJob();
   assert.equal(r.get(mac)?.state, "installing");
   await s.progress({ phase: "disko", progress: 40 });
@@ -34,6 +38,11 @@ test("states move forward only, and a generation ends at installed or failed", a
   assert.deepEqual(r.bootFor(mac), { kind: "local", mac, script: "local" });
   // Late reports from the finished installer cannot move it back.
   await assert.rejects(s.progress({ phase: "late" }), (e: CallbackRefused) => e.status === 409);
+  // And its token opens nothing any more.
+  assert.throws(
+    () => r.session(mac, token),
+    (e: CallbackRefused) => e.status === 403,
+  );
   r.noteBootStep(mac, { type: "script", script: "local" });
   assert.equal(r.get(mac)?.state, "installed");
   await r.rearm(mac);

@@ -113,6 +113,22 @@ test("stepText says what each boot step was", () => {
     stepText(event({ ...base, type: "failed", message: "x landscaper.token=s" })),
     "failed: x landscaper.token=[hidden]",
   );
+  assert.equal(
+    stepText(
+      event({
+        ...base,
+        type: "warning",
+        reason: "script-refused",
+        client: "10.0.0.9",
+        owner: "02:00:00:00:00:09",
+      }),
+    ),
+    "warning: install script refused to 10.0.0.9 (02:00:00:00:00:09), not this machine",
+  );
+  assert.match(
+    stepText(event({ ...base, type: "warning", reason: "job-fetched-again" })),
+    /someone else may have them/,
+  );
 });
 
 test("a key far from the end of a log, or cut to its tail, never shows", () => {

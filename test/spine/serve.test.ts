@@ -121,8 +121,10 @@ test("register, boot, install: the whole installer conversation over real HTTP",
   assert.match(j.installationHostKey.privateKey, /BEGIN OPENSSH PRIVATE KEY/);
   assert.deepEqual(j.job, job);
   assert.equal(j.hostname, "web-1");
-  const sh = await (await fetch(`${s.base}/v1/installs/${MAC}/job.sh`, { headers: auth })).text();
-  assert.match(sh, /^LANDSCAPER_STEP_1_PHASE='disko'$/m);
+  // The private key goes out once per generation: a second fetch (job or job.sh) is refused.
+  const again = await fetch(`${s.base}/v1/installs/${MAC}/job.sh`, { headers: auth });
+  assert.equal(again.status, 409);
+  assert.match(await again.text(), /someone else may have them/);
   const ev = await fetch(`${s.base}/v1/installs/${MAC}/events`, {
     method: "POST",
     headers: auth,
@@ -155,7 +157,8 @@ test("register, boot, install: the whole installer conversation over real HTTP",
   // Installed: the script boots locally, the installer files and the private key are gone.
   assert.match(await (await fetch(`${s.base}/boot/${MAC}.ipxe`)).text(), /^exit 1$/m);
   assert.equal((await fetch(url)).status, 404);
-  assert.equal((await fetch(`${s.base}/v1/installs/${MAC}/job`, { headers: auth })).status, 409);
+  // The token of an ended install opens nothing any more.
+  assert.equal((await fetch(`${s.base}/v1/installs/${MAC}/job`, { headers: auth })).status, 403);
 
   const shown = await controlRequest(s.socket, "GET", `/v1/machines/${MAC}`);
   const types = (shown.body as { events: { type: string }[] }).events.map((e) => e.type);
@@ -372,12 +375,10 @@ test("hooks.onInstalled gets the machine as JSON on stdin and becomes an event",
   const s0 = await serveWithFiles();
   await s0.s.stop();
   const out = join(s0.s.dir, "hook-out.json");
-  const cfg = join(s0.s.dir, "config.json");
-  await writeFile(
-    cfg,
-    JSON.stringify({ hooks: { onInstalled: ["sh", "-c", `cat > ${out}; echo hook ran`] } }),
-  );
-  const s = await startServe({ dir: s0.s.dir, extra: ["--config", cfg] });
+  const s = await startServe({
+    dir: s0.s.dir,
+    config: { hooks: { onInstalled: ["sh", "-c", `cat > ${out}; echo hook ran`] } },
+  });
   running.push(s);
   await put(s, MAC, { kernel: s0.kernel, initrd: s0.initrd });
   const token = await tokenFromScript(s.base, MAC);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,11 +32,26 @@ export interface RunningServe {
   kill(): Promise<void>;
 }
 
-/** Starts the real `landscaper serve` on loopback with a fresh state dir (or the given one). */
+/**
+ * Starts the real `landscaper serve` on loopback with a fresh state dir (or the given one).
+ * Its config file allows registered files under the test's dir (the default root is only
+ * /nix/store), plus what `config` says.
+ */
 export async function startServe(
-  opts: { dir?: string; extra?: string[]; httpPort?: number; tftp?: boolean } = {},
+  opts: {
+    dir?: string;
+    extra?: string[];
+    httpPort?: number;
+    tftp?: boolean;
+    config?: Record<string, unknown>;
+  } = {},
 ): Promise<RunningServe> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lst-spine-")));
+  const configFile = join(dir, "serve-config.json");
+  await writeFile(
+    configFile,
+    JSON.stringify({ files: { allowedRoots: [dir] }, ...opts.config }, null, 2),
+  );
   const socket = join(dir, "control.sock");
   const stateDir = join(dir, "state");
   const httpPort = opts.httpPort ?? (await freePort());
@@ -45,6 +60,8 @@ export async function startServe(
     [
       CLI,
       "serve",
+      "--config",
+      configFile,
       "--address",
       "127.0.0.1",
       "--state-dir",

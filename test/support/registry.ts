@@ -6,6 +6,7 @@ import { pino } from "pino";
 import type { BootOracle } from "../../src/boot/plan.js";
 import type { AfterInstall } from "../../src/config/config.js";
 import type { Mac } from "../../src/core/mac.js";
+import { FileRoots } from "../../src/core/files.js";
 import { createMetrics, type Metrics } from "../../src/core/metrics.js";
 import type { Registration } from "../../src/registry/machine.js";
 import { Registry } from "../../src/registry/registry.js";
@@ -43,6 +44,8 @@ export async function testRegistry(
     afterInstall: opts.afterInstall ?? "local-boot",
     answerUnknown: opts.answerUnknown ?? false,
     onInstalled: null,
+    // Tests register made-up paths such as /k: any path but the state dir is allowed.
+    files: new FileRoots(["/"], [stateDir]),
     log: pino({ level: "silent" }),
     metrics,
   });

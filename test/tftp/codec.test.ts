@@ -12,7 +12,7 @@ import {
 } from "../../src/tftp/codec/packet.js";
 import { negotiate } from "../../src/tftp/codec/options.js";
 import { requestSegments } from "../../src/tftp/server/paths.js";
-import { parseProcNetArp } from "../../src/tftp/server/neighbours.js";
+import { parseProcNetArp } from "../../src/core/neighbours.js";
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 

@@ -2,13 +2,10 @@
  * Opening a requested file for a transfer: inside the root, no symlink at the last step,
  * a regular file. A refusal carries the TFTP error code and text the client is sent.
  */
-import { close as closeFd, constants, fstat, open, type Stats } from "node:fs";
-import { promisify } from "node:util";
+import type { Stats } from "node:fs";
+import { openRegularFile } from "../../core/files.js";
 import { ErrorCode } from "../codec/packet.js";
 import { resolveInRoot } from "./paths.js";
-
-const openFd = promisify(open);
-const fstatFd = promisify(fstat);
 
 export type Opened =
   | { readonly ok: true; readonly fd: number; readonly stat: Stats }
@@ -18,28 +15,11 @@ export type Opened =
 export async function openForTransfer(root: string, filename: string): Promise<Opened> {
   const resolved = await resolveInRoot(root, filename);
   if (!resolved.ok) return { ok: false, code: resolved.code, reason: resolved.reason };
-  let fd: number;
-  try {
-    fd = await openFd(resolved.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return {
-      ok: false,
-      code: ErrorCode.ACCESS_VIOLATION,
-      reason: `cannot open: ${code ?? "error"}`,
-    };
-  }
-  try {
-    const stat = await fstatFd(fd);
-    if (!stat.isFile()) {
-      closeFd(fd, () => undefined);
-      return { ok: false, code: ErrorCode.FILE_NOT_FOUND, reason: "not a regular file" };
-    }
-    return { ok: true, fd, stat };
-  } catch (e) {
-    closeFd(fd, () => undefined);
-    throw e;
-  }
+  // Non-blocking, regular files only: the one open every served file goes through.
+  const opened = await openRegularFile(resolved.path, { noFollow: true });
+  if (opened.ok) return opened;
+  const code = opened.why === "not-regular" ? ErrorCode.FILE_NOT_FOUND : ErrorCode.ACCESS_VIOLATION;
+  return { ok: false, code, reason: opened.reason };
 }
 
 /** Device, inode, size and both times: a file replaced or rewritten is a new version. */

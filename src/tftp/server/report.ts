@@ -5,7 +5,7 @@
 import type { RemoteInfo } from "node:dgram";
 import type { ServerContext } from "../../core/service.js";
 import type { Negotiated } from "../codec/options.js";
-import { macForIp } from "./neighbours.js";
+import { macForIp } from "../../core/neighbours.js";
 import type { TransferResult } from "./transfer.js";
 
 export interface TftpStats {

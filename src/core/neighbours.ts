@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseMac, type Mac } from "../../core/mac.js";
+import { parseMac, type Mac } from "./mac.js";
 
 /** ATF_COM: the kernel resolved this entry (incomplete entries have flags 0x0). */
 const ATF_COM = 0x2;
