@@ -37,6 +37,12 @@ export function createMetrics() {
       help: "TFTP datagrams dropped as malformed",
       registers: [registry],
     }),
+    handlerFailures: new Counter({
+      name: "landscaper_handler_failures_total",
+      help: "Exceptions caught at the boundary of one datagram, request or transfer, by service",
+      labelNames: ["service"] as const,
+      registers: [registry],
+    }),
     httpRequests: new Counter({
       name: "landscaper_http_requests_total",
       help: "LAN HTTP requests by route and status",
