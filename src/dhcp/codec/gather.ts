@@ -19,42 +19,52 @@ export const TLV_END = 255;
  */
 export const MAX_INSTANCES = 256;
 
-/** Per code 0..255, in one array (one allocation per packet): */
+/** Per code 0..255, in one array (allocated only for a packet that repeats a code): */
 const COUNT = 0; // instances seen
 const TOTAL = 256; // value bytes over all instances
 const FIRST = 512; // where its joined value starts in the shared buffer
-const NEXT = 768; // where its next instance's bytes go
+const NEXT = 768; // where its next instance's bytes go (+1; 0: not laid out yet)
 
 /** The instances read so far from one buffer; `join()` gives one value per code. */
 export class Instances {
   /** Flat (code, start, length) triples in wire order. */
   private readonly spans: number[] = [];
-  private readonly perCode = new Int32Array(1024);
+  /** One bit per code seen: the common packet, no code twice, needs nothing more. */
+  private readonly seen = new Uint32Array(8);
+  private repeated = false;
 
   constructor(private readonly buf: Buffer) {}
 
   /** Records one instance; a reason when the packet has too many. */
   add(code: number, start: number, length: number): string | null {
-    // An empty instance after the first adds nothing to the value: not worth a span.
-    if (length === 0 && this.perCode[COUNT + code]! > 0) return null;
+    const bit = 1 << (code & 31);
+    const word = code >> 5;
+    if (this.seen[word]! & bit) {
+      // An empty instance after the first adds nothing to the value: not worth a span.
+      if (length === 0) return null;
+      this.repeated = true;
+    } else this.seen[word]! |= bit;
     if (this.spans.length >= 3 * MAX_INSTANCES)
       return `more than ${MAX_INSTANCES} option instances`;
     this.spans.push(code, start, length);
-    this.perCode[COUNT + code]!++;
-    this.perCode[TOTAL + code]! += length;
     return null;
   }
 
   has(code: number): boolean {
-    return this.perCode[COUNT + code]! > 0;
+    return (this.seen[code >> 5]! & (1 << (code & 31))) !== 0;
   }
 
   /** The one byte of a code sent once with one byte, or null (anything else). */
   singleByte(code: number): number | null {
-    if (this.perCode[COUNT + code] !== 1 || this.perCode[TOTAL + code] !== 1) return null;
     const s = this.spans;
-    for (let i = 0; i < s.length; i += 3) if (s[i] === code) return this.buf[s[i + 1]!]!;
-    return null;
+    let value: number | null = null;
+    let n = 0;
+    for (let i = 0; i < s.length; i += 3) {
+      if (s[i] !== code) continue;
+      if (++n > 1 || s[i + 2] !== 1) return null;
+      value = this.buf[s[i + 1]!]!;
+    }
+    return value;
   }
 
   /**
@@ -67,18 +77,26 @@ export class Instances {
     const out = new Map<number, Buffer>();
     const s = this.spans;
     const buf = this.buf;
-    const pc = this.perCode;
+    if (!this.repeated) {
+      for (let i = 0; i < s.length; i += 3) {
+        if (s[i] !== skip) out.set(s[i]!, buf.subarray(s[i + 1], s[i + 1]! + s[i + 2]!));
+      }
+      return out;
+    }
+    const pc = new Int32Array(1024);
+    for (let i = 0; i < s.length; i += 3) {
+      pc[COUNT + s[i]!]!++;
+      pc[TOTAL + s[i]!]! += s[i + 2]!;
+    }
     let joinedBytes = 0;
-    let anyJoined = false;
     for (let i = 0; i < s.length; i += 3) {
       const code = s[i]!;
       if (code === skip || pc[COUNT + code]! < 2 || pc[NEXT + code]! > 0) continue;
       pc[FIRST + code] = joinedBytes;
-      pc[NEXT + code] = joinedBytes + 1; // +1: 0 means not laid out yet
+      pc[NEXT + code] = joinedBytes + 1;
       joinedBytes += pc[TOTAL + code]!;
-      anyJoined = true;
     }
-    const joined = anyJoined ? Buffer.allocUnsafe(joinedBytes) : null;
+    const joined = Buffer.allocUnsafe(joinedBytes);
     for (let i = 0; i < s.length; i += 3) {
       const code = s[i]!;
       if (code === skip) continue;
@@ -90,8 +108,8 @@ export class Instances {
       }
       let at = pc[NEXT + code]! - 1;
       const first = pc[FIRST + code]!;
-      if (at === first) out.set(code, joined!.subarray(first, first + pc[TOTAL + code]!));
-      for (let k = 0; k < length; k++) joined![at++] = buf[start + k]!;
+      if (at === first) out.set(code, joined.subarray(first, first + pc[TOTAL + code]!));
+      for (let k = 0; k < length; k++) joined[at++] = buf[start + k]!;
       pc[NEXT + code] = at + 1;
     }
     return out;
