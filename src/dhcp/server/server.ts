@@ -80,6 +80,7 @@ export async function startDhcpServer(
   }
 
   const failures = metrics.handlerFailures.labels({ service: "dhcp" });
+  failures.inc(0); // the series exists at 0, so a rate() over it works from the start
   const listen = (s: dgram.Socket, arrival: ArrivalPort) => {
     s.on("message", (msg, from) => {
       try {

@@ -66,6 +66,7 @@ export async function startTftpServer(
   const stats = newStats();
   const tally = new Tally(log);
   const failures = metrics.handlerFailures.labels({ service: "tftp" });
+  failures.inc(0); // the series exists at 0, so a rate() over it works from the start
   /** Requests by client endpoint; `started` once handed to the pool (then also in `byId`). */
   const transfers = new TransferTable();
   const byId = new Map<number, Entry>();
