@@ -21,6 +21,7 @@ let
       maxBlksize = 1468;
       maxWindowsize = 64;
       maxTransfers = 1000;
+      maxPerClient = 4;
       threads = 2;
     };
     dhcp = {

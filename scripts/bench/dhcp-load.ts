@@ -9,7 +9,7 @@
  */
 import dgram from "node:dgram";
 import { performance } from "node:perf_hooks";
-import { encodePacket } from "../../src/dhcp/codec/packet.js";
+import { edk2Request } from "./edk2-request.js";
 
 interface Args {
   server: string;
@@ -31,34 +31,7 @@ const macCount = a.macCount ?? 2048;
 const timeoutMs = a.timeoutMs ?? 500;
 const MAX_REQUESTS = 2_000_000;
 
-// What OVMF's PXE client sends (reference/firmware-notes.md), as a template.
-const PRL = [
-  1, 2, 3, 4, 5, 6, 12, 13, 15, 17, 18, 22, 23, 28, 40, 41, 42, 43, 50, 51, 54, 58, 59, 60, 66, 67,
-  97, 128, 129, 130, 131, 132, 133, 134, 135,
-];
-const uuid = Buffer.concat([Buffer.from([0]), Buffer.alloc(16, 0x5a)]);
-const template = encodePacket(
-  {
-    op: 1,
-    xid: 0,
-    flags: a.mode === "discover" ? 0x8000 : 0,
-    ciaddr: a.mode === "proxy" ? a.client : "0.0.0.0",
-    chaddr: Buffer.alloc(6),
-    options: [
-      [53, Buffer.from([a.mode === "discover" ? 1 : 3])],
-      [57, Buffer.from([0x05, 0xc0])],
-      [55, Buffer.from(PRL)],
-      [97, uuid],
-      [94, Buffer.from([1, 3, 0])],
-      [93, Buffer.from([0, 7])],
-      [60, Buffer.from("PXEClient:Arch:00007:UNDI:003000")],
-      // dnsmasq's proxy wants the boot item chosen from its menu on 4011 (EDK2 sends it
-      // after a menu offer); Landscaper ignores it.
-      ...(a.mode === "proxy" ? [[43, Buffer.from([71, 4, 0x80, 0x00, 0, 0, 255])] as const] : []),
-    ],
-  },
-  1500,
-);
+const template = edk2Request(a.mode, a.client);
 
 const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
 const dstPort = a.mode === "discover" ? 67 : 4011;

@@ -16,6 +16,8 @@ export interface Config {
     maxBlksize: number;
     maxWindowsize: number;
     maxTransfers: number;
+    /** Transfers one client address may have at once (a flood from one host holds no more). */
+    maxPerClient: number;
     /** Threads that run transfers (0: on the main thread, beside DHCP and HTTP). */
     threads: number;
   };
@@ -61,6 +63,7 @@ export function defaultConfig(): Config {
       maxBlksize: 1468,
       maxWindowsize: 64,
       maxTransfers: 1000,
+      maxPerClient: 4,
       threads: 2,
     },
     dhcp: { enable: true, port: 67, proxyPort: 4011, answerUnknown: false },
@@ -157,6 +160,7 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
     maxBlksize: int(8, 65464),
     maxWindowsize: int(1, 65535),
     maxTransfers: int(1, 100000),
+    maxPerClient: int(1, 100000),
     threads: int(0, 16),
   },
   dhcp: { enable: bool, port, proxyPort: port, answerUnknown: bool },

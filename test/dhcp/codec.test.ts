@@ -10,7 +10,7 @@ import {
   type EncodeInput,
 } from "../../src/dhcp/codec/packet.js";
 import * as o from "../../src/dhcp/codec/options.js";
-import { CAPTURES, capture, frame, CAPTURED_MAC } from "./fixtures.js";
+import { CAPTURES, capture, frame, CAPTURED_MAC, withOptionArea } from "./fixtures.js";
 
 function parsed(buf: Buffer): DhcpPacket {
   const r = parsePacket(buf);
@@ -86,19 +86,6 @@ test("the reference proxy's replies: siaddr set, PXE option 43 sub-options", () 
   assert.equal(ack.file, "snponly.efi");
   assert.equal(ack.siaddr, "10.99.0.3");
 });
-
-/** A minimal valid request with the given raw option area. */
-function withOptionArea(area: number[], sname: number[] = [], file: number[] = []): Buffer {
-  const b = Buffer.alloc(240 + area.length);
-  b[0] = 1;
-  b[1] = 1;
-  b[2] = 6;
-  Buffer.from(sname).copy(b, 44);
-  Buffer.from(file).copy(b, 108);
-  b.writeUInt32BE(0x63825363, 236);
-  Buffer.from(area).copy(b, 240);
-  return b;
-}
 
 test("option 52 overload: options read from file, then sname, and concatenated (RFC 3396)", () => {
   const buf = withOptionArea(

@@ -22,3 +22,16 @@ export const EDK2_PROXY_REQUEST = () => frame("uefi-ovmf-pxe-then-ipxe.pcap", 6)
 export const IPXE_EFI_DISCOVER = () => frame("uefi-ovmf-pxe-then-ipxe.pcap", 8);
 export const SEABIOS_IPXE_DISCOVER = () => frame("bios-seabios-ipxe-rom.pcap", 1);
 export const CAPTURED_MAC = "52:54:00:12:34:56";
+
+/** A minimal valid request with the given raw option area. */
+export function withOptionArea(area: number[], sname: number[] = [], file: number[] = []): Buffer {
+  const b = Buffer.alloc(240 + area.length);
+  b[0] = 1;
+  b[1] = 1;
+  b[2] = 6;
+  Buffer.from(sname).copy(b, 44);
+  Buffer.from(file).copy(b, 108);
+  b.writeUInt32BE(0x63825363, 236);
+  Buffer.from(area).copy(b, 240);
+  return b;
+}

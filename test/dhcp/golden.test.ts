@@ -16,6 +16,7 @@ import { MSG } from "../../src/dhcp/codec/options.js";
 import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
 import { handleDhcpPacket, type DhcpHandlerDeps } from "../../src/dhcp/server/handler.js";
 import { replyCache } from "../../src/dhcp/server/reply.js";
+import { Tally } from "../../src/core/tally.js";
 import { installPlan } from "../support/context.js";
 import { UNKNOWN } from "../../src/boot/plan.js";
 import { CAPTURED_MAC, CAPTURES, capture } from "./fixtures.js";
@@ -63,6 +64,7 @@ function dump(name: (typeof CAPTURES)[number]): string {
     ports: { dhcp: 67, proxy: 4011 },
     cache: replyCache(ADDRESS),
     count: () => undefined,
+    tally: new Tally(pino({ level: "silent" })),
     log: pino({ level: "silent" }),
   };
   for (const d of capture(name)) {

@@ -34,9 +34,10 @@ export class RawPeer {
     });
   }
 
-  static async open(): Promise<RawPeer> {
+  /** Bound to `address` (any of 127.0.0.0/8 on Linux: distinct clients without a namespace). */
+  static async open(address = "127.0.0.1"): Promise<RawPeer> {
     const socket = createSocket("udp4");
-    await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+    await new Promise<void>((r) => socket.bind(0, address, r));
     return new RawPeer(socket);
   }
 

@@ -12,7 +12,12 @@ export function testContext(
   const config = defaultConfig();
   const steps: { mac: Mac; step: BootStep }[] = [];
   const ctx = serverContext(
-    { ...config, tftp: { ...config.tftp, port: 0, ...tftp }, ipxe: { ...config.ipxe, dir: root } },
+    {
+      ...config,
+      // Every test client is 127.0.0.1: the per-address cap is tested where it is set.
+      tftp: { ...config.tftp, port: 0, maxPerClient: 10_000, ...tftp },
+      ipxe: { ...config.ipxe, dir: root },
+    },
     {
       oracle: {
         bootFor: () => UNKNOWN,

@@ -85,10 +85,13 @@ test("every traversal form gets error 2, a missing file error 1, a write error 2
   assert.ok(w && w.packet.op === "error" && w.packet.code === 2);
 });
 
-test("a NUL smuggled into the filename serves nothing and is counted", async () => {
+test("a NUL smuggled into the filename serves nothing, is counted and answered", async () => {
   const before = server.stats().malformed;
   const p = await peer();
   p.send(Buffer.from("\0\x01ipxe.efi\0../../secret.txt\0octet\0"), server.port);
+  const r = await p.next();
+  assert.ok(r && r.packet.op === "error" && r.packet.code === 4, JSON.stringify(r?.packet));
+  assert.match(r.packet.message, /unknown mode/);
   assert.equal(await p.next(300), null);
   assert.equal(server.stats().malformed, before + 1);
 });
@@ -202,13 +205,16 @@ test("an unresponsive client is retried with backoff, then dropped and freed", a
   assert.equal(server.stats().active, 0);
 });
 
-test("beyond maxTransfers the client gets an error packet, not silence", async () => {
+test("beyond maxTransfers, all acknowledged, the client gets an error packet", async () => {
   const held: RawPeer[] = [];
   for (let i = 0; i < 3; i++) {
     const p = await peer();
     p.send(encodeRequest("rrq", "odd.bin"), server.port);
     const d = await p.next();
     assert.ok(d && d.packet.op === "data");
+    // Acknowledged: a real client, whose slot a newcomer may not take.
+    p.socket.send(encodeAck(1), d.from.port, "127.0.0.1");
+    assert.equal((await p.next())?.packet.op, "data");
     held.push(p);
   }
   const extra = await peer();

@@ -3,6 +3,7 @@
  * iPXE's option 175). Accessors return null (or empty) for an absent or ill-formed option:
  * a client that sends a nonsense option is treated as not having sent it.
  */
+import { Instances, walkArea } from "./gather.js";
 import type { DhcpPacket } from "./packet.js";
 
 export const OPT = {
@@ -127,24 +128,8 @@ export function clientUuid(p: Opts): Buffer | null {
 
 /** Sub-options (code, length, value) inside an encapsulating option; null when ill-formed. */
 export function parseSubOptions(v: Buffer): Map<number, Buffer> | null {
-  const out = new Map<number, Buffer>();
-  let i = 0;
-  while (i < v.length) {
-    const code = v[i]!;
-    if (code === 0) {
-      i++;
-      continue;
-    }
-    if (code === 255) break;
-    if (i + 1 >= v.length) return null;
-    const n = v[i + 1]!;
-    if (i + 2 + n > v.length) return null;
-    const prev = out.get(code);
-    const value = v.subarray(i + 2, i + 2 + n);
-    out.set(code, prev ? Buffer.concat([prev, value]) : value);
-    i += 2 + n;
-  }
-  return out;
+  const instances = new Instances(v);
+  return walkArea(v, 0, v.length, "sub-options", instances) === null ? instances.join() : null;
 }
 
 export function encodeSubOptions(subs: ReadonlyArray<readonly [number, Uint8Array]>): Buffer {

@@ -3,7 +3,9 @@
  *
  * Reading merges every instance of an option in wire order (RFC 3396: options field, then
  * `file`, then `sname` when option 52 overloads them), so callers see one value per code.
+ * The work per datagram is linear in its size, and the size is capped (./gather.ts).
  */
+import { Instances, TLV_END, TLV_PAD, walkArea } from "./gather.js";
 
 export const BOOTP_HEADER_LENGTH = 236;
 export const MAGIC_COOKIE = 0x63825363;
@@ -20,8 +22,8 @@ const FILE_OFFSET = 108;
 const FILE_LENGTH = 128;
 const OPTIONS_OFFSET = 240;
 
-export const OPT_PAD = 0;
-export const OPT_END = 255;
+export const OPT_PAD = TLV_PAD;
+export const OPT_END = TLV_END;
 export const OPT_OVERLOAD = 52;
 
 export interface DhcpPacket {
@@ -67,38 +69,6 @@ function cString(buf: Uint8Array, off: number, len: number): string {
   return Buffer.from(buf.buffer, buf.byteOffset + off, end - off).toString("latin1");
 }
 
-/**
- * Walks one option area, appending each instance's bytes to `chunks`. Returns an error
- * reason or null. Missing END is tolerated (the area simply ends), a length that runs past
- * the area is not.
- */
-function readOptionArea(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  area: string,
-  options: Map<number, Buffer>,
-): string | null {
-  let i = start;
-  while (i < end) {
-    const code = buf[i]!;
-    if (code === OPT_PAD) {
-      i++;
-      continue;
-    }
-    if (code === OPT_END) return null;
-    if (i + 1 >= end) return `option ${code} in ${area} has no length byte`;
-    const len = buf[i + 1]!;
-    if (i + 2 + len > end) return `option ${code} in ${area} runs past the end (length ${len})`;
-    const value = Buffer.from(buf.buffer, buf.byteOffset + i + 2, len);
-    // RFC 3396: later instances continue the value (rare; concat only then).
-    const prev = options.get(code);
-    options.set(code, prev ? Buffer.concat([prev, value]) : value);
-    i += 2 + len;
-  }
-  return null;
-}
-
 export function parsePacket(input: Uint8Array): ParseResult {
   if (input.length < OPTIONS_OFFSET)
     return { ok: false, reason: `too short for a DHCP message: ${input.length} bytes` };
@@ -111,28 +81,27 @@ export function parsePacket(input: Uint8Array): ParseResult {
   if (hlen > 16) return { ok: false, reason: `bad hlen ${hlen}` };
   if (buf.readUInt32BE(236) !== MAGIC_COOKIE) return { ok: false, reason: "no DHCP magic cookie" };
 
-  const options = new Map<number, Buffer>();
-  const err = readOptionArea(buf, OPTIONS_OFFSET, buf.length, "options", options);
+  const instances = new Instances(buf);
+  const err = walkArea(buf, OPTIONS_OFFSET, buf.length, "options", instances);
   if (err) return { ok: false, reason: err };
 
   // Option 52 may only appear in the options field; it says which header fields hold more.
-  const overloadValue = options.get(OPT_OVERLOAD);
   let overload = 0;
-  if (overloadValue) {
-    const v = overloadValue;
-    if (v.length !== 1 || v[0]! < 1 || v[0]! > 3)
+  if (instances.has(OPT_OVERLOAD)) {
+    const v = instances.singleByte(OPT_OVERLOAD);
+    if (v === null || v < 1 || v > 3)
       return { ok: false, reason: "option 52 (overload) must be one byte 1, 2 or 3" };
-    overload = v[0]!;
-    options.delete(OPT_OVERLOAD);
+    overload = v;
   }
   if (overload & 1) {
-    const e = readOptionArea(buf, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, "file", options);
+    const e = walkArea(buf, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, "file", instances);
     if (e) return { ok: false, reason: e };
   }
   if (overload & 2) {
-    const e = readOptionArea(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, "sname", options);
+    const e = walkArea(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, "sname", instances);
     if (e) return { ok: false, reason: e };
   }
+  const options = instances.join(OPT_OVERLOAD);
 
   return {
     ok: true,

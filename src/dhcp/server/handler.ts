@@ -8,6 +8,7 @@ import type { BootOracle } from "../../boot/plan.js";
 import type { BootUrls } from "../../boot/urls.js";
 import type { Logger } from "../../core/log.js";
 import type { Mac } from "../../core/mac.js";
+import type { Tally } from "../../core/tally.js";
 import { classifyClient } from "../codec/client.js";
 import { MSG, messageType, serverId } from "../codec/options.js";
 import { parsePacket } from "../codec/packet.js";
@@ -34,6 +35,8 @@ export interface DhcpHandlerDeps {
   readonly ports: { readonly dhcp: number; readonly proxy: number };
   readonly cache: ReplyCache;
   count(this: void, outcome: PacketOutcome, client: string): void;
+  /** Malformed datagrams are told here, one line per interval, not one per packet. */
+  readonly tally: Tally;
   readonly log: Logger;
 }
 
@@ -57,7 +60,10 @@ export function handleDhcpPacket(
   const parsed = parsePacket(msg);
   if (!parsed.ok) {
     count("malformed", "unknown");
-    if (debug) log.debug({ from: from.address, reason: parsed.reason }, "malformed, dropped");
+    deps.tally.note("DHCP datagrams malformed, dropped", () => ({
+      from: from.address,
+      reason: parsed.reason,
+    }));
     return null;
   }
   const req = parsed.packet;

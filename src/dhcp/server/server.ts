@@ -8,6 +8,7 @@ import type { ServerContext, Service } from "../../core/service.js";
 import type { ArrivalPort, BootFiles } from "./boot-choice.js";
 import { handleDhcpPacket, type DhcpHandlerDeps } from "./handler.js";
 import { replyCache } from "./reply.js";
+import { Tally } from "../../core/tally.js";
 import { openPort, type PortSockets } from "./sockets.js";
 
 export interface DhcpServerOptions {
@@ -57,6 +58,7 @@ export async function startDhcpServer(
     c.inc();
   };
 
+  const tally = new Tally(log);
   const deps: DhcpHandlerDeps = {
     oracle,
     urls: ctx.urls,
@@ -66,6 +68,7 @@ export async function startDhcpServer(
     ports: { dhcp: mainPort, proxy: proxyPort },
     cache: replyCache(address),
     count,
+    tally,
     log,
   };
   function handle(msg: Buffer, from: dgram.RemoteInfo, arrival: ArrivalPort): void {
@@ -76,17 +79,17 @@ export async function startDhcpServer(
     (sockets.sender ?? sockets.receiver).send(answer.reply, answer.dest.port, answer.dest.address);
   }
 
+  const failures = metrics.internalErrors.labels({ service: "dhcp" });
+  failures.inc(0); // the series exists at 0, so a rate() over it works from the start
   const listen = (s: dgram.Socket, arrival: ArrivalPort) => {
     s.on("message", (msg, from) => {
       try {
         handle(msg, from, arrival);
       } catch (e) {
-        // A bug in handling one packet must not take the appliance down.
-        count("malformed", "unknown");
-        log.error(
-          { err: e instanceof Error ? e.message : String(e) },
-          "DHCP packet handling failed",
-        );
+        // A bug in handling one packet must not take the appliance down: that packet is
+        // dropped, the stack logged once, the failure counted.
+        failures.inc();
+        tally.caught("DHCP packet handling", e, { from: from.address, bytes: msg.length });
       }
     });
     s.on("error", (e) => log.error({ err: e.message }, "DHCP socket error"));
@@ -106,6 +109,7 @@ export async function startDhcpServer(
     name: "dhcp",
     ports,
     close: async () => {
+      tally.close();
       await Promise.all(all.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };

@@ -12,6 +12,8 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: "done"; readonly id: number; readonly result: TransferResult }
   | { readonly type: "malformed"; readonly id: number; readonly reason: string }
+  | { readonly type: "acked"; readonly id: number }
+  | { readonly type: "failed"; readonly id: number; readonly stack: string }
   | { readonly type: "fdFree"; readonly id: number }
   | { readonly type: "closed" };
 
@@ -136,6 +138,10 @@ export class TransferPool {
         return;
       case "malformed":
         return this.events.malformed(m.id, m.reason);
+      case "acked":
+        return this.events.acked(m.id);
+      case "failed":
+        return this.events.failed(m.id, m.stack);
       case "fdFree": {
         const fd = thread.fds.get(m.id);
         thread.fds.delete(m.id);

@@ -4,6 +4,7 @@
  */
 import type { RemoteInfo } from "node:dgram";
 import type { ServerContext } from "../../core/service.js";
+import type { Tally } from "../../core/tally.js";
 import type { Negotiated } from "../codec/options.js";
 import { macForIp } from "../../core/neighbours.js";
 import type { TransferResult } from "./transfer.js";
@@ -47,6 +48,8 @@ export interface Entry {
   readonly from: RemoteInfo;
   negotiated: Negotiated | null;
   started: boolean;
+  /** The client acknowledged something: a real client, not an RRQ sent and forgotten. */
+  acknowledged: boolean;
 }
 
 export function reportTransfer(
@@ -54,6 +57,7 @@ export function reportTransfer(
   stats: TftpStats,
   e: Entry,
   r: TransferResult,
+  tally: Tally,
 ): void {
   const { metrics, log } = ctx;
   stats[r.outcome]++;
@@ -62,6 +66,16 @@ export function reportTransfer(
   metrics.tftpTransfers.inc({ outcome: r.outcome });
   metrics.tftpBytes.inc(r.bytes);
   const ms = Math.round(r.ms);
+  // A transfer nobody ever acknowledged is what a flood leaves: counted, told in aggregate,
+  // and no neighbour-table read (it is no machine's boot step).
+  if (!e.acknowledged) {
+    tally.note(`tftp transfers never acknowledged (${r.outcome})`, () => ({
+      client: e.key,
+      file: e.file,
+      reason: r.reason,
+    }));
+    return;
+  }
   log.info(
     {
       client: e.key,

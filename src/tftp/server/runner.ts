@@ -34,6 +34,10 @@ export interface RunnerEvents {
   done(id: number, result: TransferResult): void;
   /** A datagram on the transfer's TID that does not parse. */
   malformed(id: number, reason: string): void;
+  /** The client acknowledged this transfer for the first time. */
+  acked(id: number): void;
+  /** An exception ended this transfer (its stack, to be logged once by the server). */
+  failed(id: number, stack: string): void;
   /** The transfer no longer reads `fd`: close it. Once per transfer, after or before `done`. */
   fdFree(id: number, fd: number): void;
 }
@@ -78,6 +82,12 @@ export class TransferRunner {
             this.events.done(spec.id, result);
           },
           onFdFree: () => this.events.fdFree(spec.id, spec.fd),
+          onFirstAck: () => this.events.acked(spec.id),
+          onFailure: (err) =>
+            this.events.failed(
+              spec.id,
+              err instanceof Error ? (err.stack ?? err.message) : String(err),
+            ),
         });
         this.running.set(spec.id, t);
         t.start();

@@ -12,6 +12,8 @@ import { ErrorCode, Opcode, encodeError, parsePacket, type TftpPacket } from "..
 import { MtuCaps } from "./mtu.js";
 import { fileVersion, openForTransfer } from "./open-file.js";
 import { TransferPool } from "./pool.js";
+import { TransferTable } from "./table.js";
+import { Tally } from "../../core/tally.js";
 import { newStats, reportTransfer, type Entry, type TftpStats } from "./report.js";
 import { DEFAULT_RETRY, type RetryPolicy, type TransferResult } from "./transfer.js";
 
@@ -33,7 +35,18 @@ export interface TftpServerOptions {
 
 export type TftpServer = Service & { readonly port: number; stats(): TftpStats };
 
+const LISTENER_RCVBUF = 4 * 1024 * 1024;
+
 type Rrq = Extract<TftpPacket, { filename: string }>;
+
+/** The RFC 1350 / 2347 code for a datagram that does not parse, by its opcode. */
+function errorCodeFor(opcode: number, reason: string): number {
+  if (opcode === Opcode.RRQ || opcode === Opcode.WRQ)
+    return /option/.test(reason) ? ErrorCode.OPTION_REFUSED : ErrorCode.ILLEGAL_OPERATION;
+  // A DATA, ACK or OACK on the listening port belongs to no transfer, well-formed or not.
+  if (opcode >= Opcode.DATA && opcode <= Opcode.OACK) return ErrorCode.UNKNOWN_TID;
+  return ErrorCode.ILLEGAL_OPERATION;
+}
 
 /**
  * The listening socket only takes requests; every transfer gets its own ephemeral socket
@@ -49,9 +62,13 @@ export async function startTftpServer(
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const mtus = new MtuCaps();
   const maxTransfers = config.tftp.maxTransfers;
+  const maxPerClient = config.tftp.maxPerClient;
   const stats = newStats();
+  const tally = new Tally(log);
+  const failures = metrics.internalErrors.labels({ service: "tftp" });
+  failures.inc(0); // the series exists at 0, so a rate() over it works from the start
   /** Requests by client endpoint; `started` once handed to the pool (then also in `byId`). */
-  const transfers = new Map<string, Entry>();
+  const transfers = new TransferTable();
   const byId = new Map<number, Entry>();
   let nextId = 1;
   let closed = false;
@@ -65,6 +82,14 @@ export async function startTftpServer(
       malformed: (id, reason) => {
         const e = byId.get(id);
         if (e) malformed(reason, e.from);
+      },
+      acked: (id) => {
+        const e = byId.get(id);
+        if (e) e.acknowledged = true;
+      },
+      failed: (id, stack) => {
+        failures.inc();
+        tally.caught("TFTP transfer", stack, { client: byId.get(id)?.key });
       },
     },
     log,
@@ -80,42 +105,70 @@ export async function startTftpServer(
     });
   });
   listener.on("error", (err) => log.error({ err }, "tftp listener socket error"));
+  try {
+    // A burst of RRQs (a rack powering on, or a flood) waits here: the default (~200 KiB,
+    // about 256 small datagrams) drops the rest before the server sees them.
+    listener.setRecvBufferSize(LISTENER_RCVBUF);
+  } catch {
+    // Capped by net.core.rmem_max; the default still works, with less burst room.
+  }
   const port = listener.address().port;
 
   function malformed(reason: string, from: RemoteInfo): void {
     stats.malformed++;
     metrics.tftpMalformed.inc();
-    log.debug({ client: `${from.address}:${from.port}`, reason }, "tftp datagram dropped");
+    tally.note("tftp datagrams malformed", () => ({
+      client: `${from.address}:${from.port}`,
+      reason,
+    }));
+  }
+
+  function reply(to: RemoteInfo, code: number, reason: string): void {
+    listener.send(encodeError(code, reason), to.port, to.address);
   }
 
   function refuse(to: RemoteInfo, code: number, reason: string, file: string | null): void {
     stats.refused++;
     metrics.tftpTransfers.inc({ outcome: "refused" });
-    log.info({ client: `${to.address}:${to.port}`, file, code, reason }, "tftp request refused");
-    listener.send(encodeError(code, reason), to.port, to.address);
+    tally.note(`tftp requests refused (error ${code})`, () => ({
+      client: `${to.address}:${to.port}`,
+      file,
+      reason,
+    }));
+    reply(to, code, reason);
   }
 
   listener.on("message", (msg, rinfo) => {
-    // dgram.send throws at once for port 0, and from this handler that would end the process.
+    try {
+      onRequest(msg, rinfo);
+    } catch (err) {
+      // One datagram's bug must not end the process: dropped, logged once, counted.
+      failures.inc();
+      tally.caught("TFTP request handling", err, { client: `${rinfo.address}:${rinfo.port}` });
+    }
+  });
+
+  function onRequest(msg: Buffer, rinfo: RemoteInfo): void {
+    // dgram.send throws at once for port 0.
     if (rinfo.port === 0) return malformed("source port 0", rinfo);
     const parsed = parsePacket(msg);
     if (!parsed.ok) {
       malformed(parsed.reason, rinfo);
-      const opcode = msg.length >= 2 ? msg.readUInt16BE(0) : 0;
-      if (opcode < Opcode.RRQ || opcode > Opcode.OACK) {
-        listener.send(
-          encodeError(ErrorCode.ILLEGAL_OPERATION, `unknown opcode ${opcode}`),
-          rinfo.port,
-          rinfo.address,
-        );
-      }
+      // Whatever has an opcode gets an ERROR naming what is wrong (RFC 1350), except an
+      // ERROR (never answered). Shorter datagrams get silence: an answer to a 1-byte
+      // spoofed datagram would make us a reflector.
+      if (msg.length < 4) return;
+      const opcode = msg.readUInt16BE(0);
+      if (opcode === Opcode.ERROR) return;
+      reply(rinfo, errorCodeFor(opcode, parsed.reason), parsed.reason);
       return;
     }
     const p = parsed.packet;
     switch (p.op) {
       case "rrq":
         void request(p, rinfo).catch((err: unknown) => {
-          log.error({ err, file: p.filename }, "tftp request failed unexpectedly");
+          failures.inc();
+          tally.caught("TFTP read request", err, { file: p.filename });
         });
         return;
       case "wrq":
@@ -126,14 +179,35 @@ export async function startTftpServer(
       case "data":
       case "ack":
       case "oack":
-        listener.send(
-          encodeError(ErrorCode.UNKNOWN_TID, `${p.op} without a transfer`),
-          rinfo.port,
-          rinfo.address,
-        );
+        reply(rinfo, ErrorCode.UNKNOWN_TID, `${p.op} without a transfer`);
         return;
     }
-  });
+  }
+
+  /**
+   * Makes room for a request from `from`, or says why there is none. At the per-address
+   * cap, that address's oldest never-acknowledged transfer goes; with the table full, the
+   * oldest never-acknowledged one of anyone. Only when all are acknowledged is it refused.
+   */
+  function makeRoom(from: RemoteInfo): string | null {
+    let victim: Entry | null = null;
+    if (transfers.countFrom(from.address) >= maxPerClient) {
+      victim = transfers.oldestSilent(from.address);
+      if (!victim) return `too many transfers from ${from.address} (${maxPerClient})`;
+    } else if (transfers.size >= maxTransfers) {
+      victim = transfers.oldestSilent();
+      if (!victim) return `server busy (${maxTransfers} transfers)`;
+    }
+    if (victim) {
+      transfers.remove(victim);
+      pool.abort(victim.id, "never acknowledged, and its slot was needed");
+      tally.note("tftp transfers dropped for a newer request", () => ({
+        dropped: victim.key,
+        for: `${from.address}:${from.port}`,
+      }));
+    }
+    return null;
+  }
 
   async function request(p: Rrq, from: RemoteInfo): Promise<void> {
     const key = `${from.address}:${from.port}`;
@@ -145,15 +219,16 @@ export async function startTftpServer(
       if (existing.file === p.filename) return;
       if (existing.started)
         pool.abort(existing.id, "superseded by a new request from the same port");
-      transfers.delete(key);
+      transfers.remove(existing);
     }
     if (p.mode !== "octet") {
       const why = p.mode === "netascii" ? "netascii is not supported, use octet" : "mail mode";
       refuse(from, ErrorCode.ILLEGAL_OPERATION, why, p.filename);
       return;
     }
-    if (transfers.size >= maxTransfers) {
-      refuse(from, ErrorCode.NOT_DEFINED, `server busy (${maxTransfers} transfers)`, p.filename);
+    const full = makeRoom(from);
+    if (full) {
+      refuse(from, ErrorCode.NOT_DEFINED, full, p.filename);
       return;
     }
     const entry: Entry = {
@@ -163,8 +238,9 @@ export async function startTftpServer(
       from,
       negotiated: null,
       started: false,
+      acknowledged: false,
     };
-    transfers.set(key, entry);
+    transfers.add(entry);
     stats.active = transfers.size;
     let fd = -1;
     try {
@@ -197,7 +273,7 @@ export async function startTftpServer(
       entry.started = true;
       byId.set(entry.id, entry);
     } finally {
-      if (!entry.started && transfers.get(key) === entry) transfers.delete(key);
+      if (!entry.started) transfers.remove(entry);
       stats.active = transfers.size;
       if (fd >= 0) closeFd(fd, () => undefined);
     }
@@ -205,9 +281,9 @@ export async function startTftpServer(
 
   function done(e: Entry, r: TransferResult): void {
     byId.delete(e.id);
-    if (transfers.get(e.key) === e) transfers.delete(e.key);
+    transfers.remove(e);
     stats.active = transfers.size;
-    reportTransfer(ctx, stats, e, r);
+    reportTransfer(ctx, stats, e, r, tally);
   }
 
   return {
@@ -218,6 +294,7 @@ export async function startTftpServer(
       closed = true;
       await pool.close("server shutting down");
       transfers.clear();
+      tally.close();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     },
   };

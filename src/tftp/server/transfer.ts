@@ -23,6 +23,13 @@ export interface RetryPolicy {
   readonly initialRtoMs: number;
   readonly minRtoMs: number;
   readonly maxRtoMs: number;
+  /**
+   * How long a transfer waits for the client's first ACK (of block 1 or of the OACK) before
+   * it gives up its slot. A real client answers within milliseconds, and asks again if both
+   * our copies are lost; an RRQ from a spoofed or silent address must not hold a slot for
+   * the full retry budget (27 s), or 37 RRQs a second keep a 1,000-slot table full.
+   */
+  readonly firstAckMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -30,6 +37,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   initialRtoMs: 1000,
   minRtoMs: 100,
   maxRtoMs: 5000,
+  firstAckMs: 2000,
 };
 
 export interface TransferInit {
@@ -49,6 +57,10 @@ export interface TransferInit {
   /** A datagram on this TID that does not parse. */
   readonly onMalformed: (reason: string) => void;
   readonly onDone: (result: TransferResult) => void;
+  /** The client answered for the first time (an ACK, or an ERROR ending it): it is there. */
+  readonly onFirstAck: () => void;
+  /** An exception escaped this transfer's handling: it ended with "error"; the rest runs on. */
+  readonly onFailure: (err: unknown) => void;
   /**
    * No read through `fd` is in flight any more, and none will start: the owner closes it
    * (the thread that opened it, so that a worker never closes a descriptor it did not open).
@@ -99,7 +111,7 @@ export class Transfer {
       () => this.pump(),
       (err) => this.end("error", err.message, ErrorCode.NOT_DEFINED),
     );
-    this.socket.on("message", (msg) => this.onMessage(msg));
+    this.socket.on("message", (msg) => this.guarded(() => this.onMessage(msg)));
     init.strangers.on("message", (_msg, rinfo) => {
       // RFC 1350: a stranger on our TID gets error 5; the transfer carries on. Port 0 cannot
       // be answered (dgram.send throws), so it is ignored.
@@ -114,6 +126,19 @@ export class Transfer {
     // A failed send (ENOBUFS, EPERM from a firewall, an ICMP error) is a lost packet: the
     // retransmission timer deals with it, and gives up if it keeps happening.
     this.socket.on("error", () => undefined);
+  }
+
+  /**
+   * Runs one step of this transfer; an exception inside it ends this transfer only (the
+   * client gets an ERROR packet), never the thread and the other transfers on it.
+   */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.init.onFailure(err);
+      this.end("error", "internal error", ErrorCode.NOT_DEFINED);
+    }
   }
 
   start(): void {
@@ -169,6 +194,7 @@ export class Transfer {
     }
     const p = parsed.packet;
     if (p.op === "error") {
+      if (this.progressCount === 0) this.init.onFirstAck();
       // EDK2 probes the size with tsize, then aborts with an error: free everything now.
       this.end("aborted", `client error ${p.code}: ${p.message}`, null);
     } else {
@@ -225,7 +251,7 @@ export class Transfer {
 
   /** The client moved: reset the retry count, learn the round trip (Karn: not after a resend). */
   private progressed(): void {
-    this.progressCount++;
+    if (this.progressCount++ === 0) this.init.onFirstAck();
     const now = performance.now();
     if (this.retries === 0) {
       const sample = now - this.sentAt;
@@ -240,29 +266,45 @@ export class Transfer {
 
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
-    const ms = Math.min(this.rto * 2 ** this.retries, this.init.retry.maxRtoMs);
+    let ms = Math.min(this.rto * 2 ** this.retries, this.init.retry.maxRtoMs);
+    // Before the first ACK, the last wait ends when the first-ACK budget does.
+    if (this.progressCount === 0)
+      ms = Math.max(1, Math.min(ms, this.started + this.init.retry.firstAckMs - performance.now()));
     this.deadline = performance.now() + ms;
-    this.timer = setTimeout(() => this.onTimeout(), ms);
+    this.timer = setTimeout(() => this.guarded(() => this.onTimeout()), ms);
   }
 
   private onTimeout(): void {
     const left = this.deadline - performance.now();
     if (left >= 1) {
-      this.timer = setTimeout(() => this.onTimeout(), left);
+      this.timer = setTimeout(() => this.guarded(() => this.onTimeout()), left);
       return;
     }
     // Timers run before the poll phase: after a busy loop iteration the client's ACK may
     // already be waiting in the socket. Look again after poll (setImmediate) so a slow
     // loop does not turn into a spurious resend of the whole window.
     const marker = this.progressCount;
-    setImmediate(() => {
-      if (this.finished) return;
-      if (this.progressCount === marker) this.expired();
-      else this.onTimeout();
-    });
+    setImmediate(() =>
+      this.guarded(() => {
+        if (this.finished) return;
+        if (this.progressCount === marker) this.expired();
+        else this.onTimeout();
+      }),
+    );
   }
 
   private expired(): void {
+    if (
+      this.progressCount === 0 &&
+      performance.now() - this.started >= this.init.retry.firstAckMs - 1
+    ) {
+      this.end(
+        "timeout",
+        `first ${this.awaitingOackAck ? "OACK" : "block"} never acknowledged`,
+        null,
+      );
+      return;
+    }
     if (this.retries >= this.init.retry.maxRetries) {
       this.end("timeout", `no answer after ${this.retries} retransmissions`, null);
       return;

@@ -14,6 +14,8 @@ const post = (m: FromWorker) => port.postMessage(m);
 const runner = new TransferRunner({
   done: (id, result) => post({ type: "done", id, result }),
   malformed: (id, reason) => post({ type: "malformed", id, reason }),
+  acked: (id) => post({ type: "acked", id }),
+  failed: (id, stack) => post({ type: "failed", id, stack }),
   fdFree: (id) => post({ type: "fdFree", id }),
 });
 
