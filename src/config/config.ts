@@ -25,6 +25,8 @@ export interface Config {
   mdns: { enable: boolean };
   afterInstall: AfterInstall;
   hooks: { onInstalled: string[] | null };
+  /** BMC power (src/power): the ipmitool program, and the bound on one ipmitool call. */
+  power: { ipmitool: string; timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -58,6 +60,7 @@ export function defaultConfig(): Config {
     mdns: { enable: true },
     afterInstall: "local-boot",
     hooks: { onInstalled: null },
+    power: { ipmitool: "ipmitool", timeoutMs: 30_000 },
   };
 }
 
@@ -143,6 +146,7 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
   mdns: { enable: bool },
   afterInstall: oneOf("local-boot", "ignore"),
   hooks: { onInstalled: command },
+  power: { ipmitool: str, timeoutMs: int(1000, 600_000) },
 };
 
 function isObject(v: unknown): v is Record<string, unknown> {

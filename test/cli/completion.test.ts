@@ -120,11 +120,13 @@ test("bash: commands, subcommands, options, fixed values and files", async () =>
   assert.deepEqual(lines((await bash("landscaper machines ")).stdout), [
     "add",
     "list",
+    "power",
     "rearm",
     "remove",
     "show",
   ]);
   assert.deepEqual(lines((await bash("landscaper machines add x --ke")).stdout), ["--kernel"]);
+  assert.deepEqual(lines((await bash("landscaper machines power x o")).stdout), ["off", "on"]);
   assert.deepEqual(lines((await bash("landscaper serve --no-")).stdout), [
     "--no-dhcp",
     "--no-mdns",
@@ -184,7 +186,14 @@ async function fish(line: string, extra: NodeJS.ProcessEnv = {}) {
 
 test("fish: loaded from share/fish/vendor_completions.d; commands, options, machines, files", async () => {
   assert.deepEqual(await fish("landscaper mach"), ["machines"]);
-  assert.deepEqual(await fish("landscaper machines "), ["add", "list", "rearm", "remove", "show"]);
+  assert.deepEqual(await fish("landscaper machines "), [
+    "add",
+    "list",
+    "power",
+    "rearm",
+    "remove",
+    "show",
+  ]);
   assert.deepEqual(await fish("landscaper watch --un"), ["--until-done"]);
   assert.deepEqual(await fish("landscaper machines show "), [WEB, DB, "db-1", "web-1"].sort());
   assert.deepEqual(await fish("landscaper machines show 52:54:00:0e"), [DB]);
@@ -221,7 +230,7 @@ async function zsh(line: string, extra: NodeJS.ProcessEnv = {}) {
 
 test("zsh: compinit finds _landscaper in share/zsh/site-functions; candidates with descriptions", async () => {
   assert.deepEqual(await zsh("landscaper mach"), [
-    "machines:list, show, add, rearm or remove registered machines",
+    "machines:list, show, add, rearm, power or remove registered machines",
   ]);
   assert.deepEqual(await zsh("landscaper completion "), ["bash", "fish", "zsh"]);
   // a ':' in a candidate is escaped, since _describe splits value and description at ':'

@@ -9,6 +9,7 @@ import type { Mac } from "../../src/core/mac.js";
 import { createMetrics, type Metrics } from "../../src/core/metrics.js";
 import type { Registration } from "../../src/registry/machine.js";
 import { Registry } from "../../src/registry/registry.js";
+import type { Power } from "../../src/power/power.js";
 
 /** A registration with no job, no hostname, no key: the smallest that arms a machine. */
 export const MINIMAL_REGISTRATION: Registration = {
@@ -18,6 +19,7 @@ export const MINIMAL_REGISTRATION: Registration = {
   hostname: null,
   job: null,
   installationHostKey: null,
+  bmc: null,
 };
 
 export interface TestRegistry {
@@ -34,6 +36,8 @@ export async function testRegistry(
     afterInstall?: AfterInstall;
     answerUnknown?: boolean;
     metrics?: Metrics;
+    power?: Power;
+    powerSettleMs?: number;
   } = {},
 ): Promise<TestRegistry> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), "lst-reg-")));
@@ -45,6 +49,8 @@ export async function testRegistry(
     onInstalled: null,
     log: pino({ level: "silent" }),
     metrics,
+    power: opts.power ?? null,
+    ...(opts.powerSettleMs !== undefined ? { powerSettleMs: opts.powerSettleMs } : {}),
   });
   await registry.load();
   return {
