@@ -63,6 +63,29 @@ let
 
   hostKeyPath = "/etc/ssh/ssh_host_ed25519_key";
 
+  # The BMC as the pxe_nbp input wants it: unset fields left out, so Landscaper's
+  # defaults apply; the password file must not be in the world-readable store.
+  bmc =
+    let
+      b = config.bmc;
+    in
+    if b == null then
+      null
+    else if lib.hasPrefix builtins.storeDir b.passwordFile then
+      throw "landscaper machine ${name}: bmc.passwordFile ${b.passwordFile} is in the Nix store, where anyone can read it"
+    else
+      lib.filterAttrs (_: v: v != null) {
+        protocol = "ipmi";
+        inherit (b)
+          address
+          port
+          username
+          passwordFile
+          cipherSuite
+          firmware
+          ;
+      };
+
   state = if config.stateResource != null then config.stateResource else members.state_file;
 
   # The four members of the design, in a module of their own so that `config.members`
@@ -96,6 +119,7 @@ let
         installationHostKey = {
           inherit (members.installation_host_key.outputs) publicKey privateKey;
         };
+        inherit bmc;
       };
     };
 
@@ -210,6 +234,58 @@ in
       type = types.nullOr types.str;
       default = null;
       description = "Landscaper's control socket, when not `/run/landscaper/control.sock`.";
+    };
+    bmc = mkOption {
+      default = null;
+      description = ''
+        The machine's BMC (IPMI over LAN). When set, Landscaper sets the next boot to the
+        network, once, and powers the machine on when it is registered or re-armed (a
+        `reinstall`); a plain re-apply never power-cycles it.
+      '';
+      type = types.nullOr (
+        types.submodule {
+          options = {
+            address = mkOption {
+              type = types.str;
+              example = "10.0.9.12";
+              description = "IP address or DNS name of the BMC's LAN interface.";
+            };
+            port = mkOption {
+              type = types.nullOr types.port;
+              default = null;
+              description = "RMCP+ UDP port (Landscaper's default: 623).";
+            };
+            username = mkOption {
+              type = types.str;
+              description = "The IPMI user name.";
+            };
+            passwordFile = mkOption {
+              type = types.str;
+              example = "/run/secrets/bmc-web-1";
+              description = ''
+                Path, on the Landscaper host, of a file whose first line is the IPMI
+                password. A string, not a Nix path, so that it is never copied into the
+                store; a store path is refused.
+              '';
+            };
+            cipherSuite = mkOption {
+              type = types.nullOr (types.ints.between 0 17);
+              default = null;
+              description = "RMCP+ cipher suite; null lets ipmitool ask the BMC.";
+            };
+            firmware = mkOption {
+              type = types.nullOr (
+                types.enum [
+                  "uefi"
+                  "bios"
+                ]
+              );
+              default = null;
+              description = "What the one-time network boot asks the firmware for (Landscaper's default: uefi).";
+            };
+          };
+        }
+      );
     };
     installTimeout = mkOption {
       type = types.ints.positive;

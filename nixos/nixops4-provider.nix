@@ -75,6 +75,12 @@ in
           };
         }) "The installer's SSH host key pair; Landscaper generates an ed25519 pair when absent.";
         hostname = optional types.str "The machine's host name, shown on the status page and given to the installer.";
+        bmc = optional (types.attrsOf types.anything) ''
+          The machine's BMC, `{ protocol = "ipmi"; address; port?; username; passwordFile;
+          cipherSuite?; firmware?; }`: Landscaper sets the next boot to the network and
+          powers the machine on when it is registered or re-armed. `passwordFile` is a path
+          on the Landscaper host; the password never passes through NixOps4.
+        '';
         reinstall = optional types.int "A counter: changing it re-arms the machine, so it installs again on its next network boot.";
         socket = optional types.str "Landscaper's control socket (default `/run/landscaper/control.sock`).";
       };

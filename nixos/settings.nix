@@ -53,6 +53,10 @@ let
     hooks = {
       onInstalled = null;
     };
+    power = {
+      ipmitool = "ipmitool";
+      timeoutMs = 30000;
+    };
   };
 
   # Top-level keys that hold a plain value rather than a section.

@@ -12,6 +12,7 @@ import { startDhcpServer } from "./dhcp/server/server.js";
 import { startTftpServer } from "./tftp/server/server.js";
 import { Registry } from "./registry/registry.js";
 import { BootUrls } from "./boot/urls.js";
+import { Power } from "./power/power.js";
 
 export interface Appliance {
   readonly registry: Registry;
@@ -35,6 +36,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
     files: servedFileRoots(config),
     log: log.child({ service: "registry" }),
     metrics,
+    power: new Power({ ipmitool: config.power.ipmitool, callTimeoutMs: config.power.timeoutMs }),
   });
   await registry.load();
   const base = { config, log, metrics };

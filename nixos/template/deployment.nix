@@ -39,6 +39,15 @@ let
         default = "x86_64-linux";
         description = "The server's platform.";
       };
+      bmc = mkOption {
+        type = types.nullOr (types.attrsOf types.anything);
+        default = null;
+        description = ''
+          The server's BMC (`address`, `username`, `passwordFile`, `port`, ...: the
+          machine component's `bmc` options). Set: `nixops4 apply` switches the server on
+          into its network install; null: power it on by hand.
+        '';
+      };
       dns = mkOption {
         type = types.attrsOf types.anything;
         default = { };
@@ -98,7 +107,7 @@ in
             system
             ;
           nixos.module = machine.nixos.module;
-          inherit (machine) dns;
+          inherit (machine) dns bmc;
           inherit (config.landscaper) deployer stateVersion;
           stateResource = members.${stateMember};
         }

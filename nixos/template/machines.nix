@@ -1,4 +1,5 @@
-# The servers to install: add one entry per server, then `nixops4 apply` and power it on.
+# The servers to install: add one entry per server, then `nixops4 apply` and power it on
+# (or give it a `bmc`, and the apply powers it on).
 # README.md walks through it.
 { lib, ... }:
 {
@@ -26,6 +27,14 @@
     #       services.nginx.enable = true;
     #       networking.firewall.allowedTCPPorts = [ 80 ];
     #     };
+    #   # Optional: the BMC, through which the apply switches the server on into its
+    #   # network install (IPMI over LAN; the password file is read on the Landscaper host
+    #   # and must not be in the Nix store).
+    #   bmc = {
+    #     address = "192.168.10.121";
+    #     username = "admin";
+    #     passwordFile = "/root/bmc-web1.password";
+    #   };
     #   # Optional: web1.example.org -> host on the site's DNS server (RFC 2136 update
     #   # signed with a TSIG key the server knows), and the PTR back.
     #   dns = {

@@ -34,9 +34,52 @@ const MACHINE_ARG = {
 
 const machines = async () => import("./machines.js");
 
+/** `machines add`'s BMC flags: the control API's `bmc` object, one flag per field. */
+const BMC_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "bmc-address",
+    type: "string",
+    value: "HOST",
+    description: "IP address or DNS name of the machine's BMC (IPMI over LAN)",
+  },
+  {
+    name: "bmc-port",
+    type: "integer",
+    value: "PORT",
+    min: 1,
+    max: 65535,
+    default: "623",
+    description: "the BMC's RMCP+ UDP port",
+  },
+  { name: "bmc-user", type: "string", value: "NAME", description: "the IPMI user name" },
+  {
+    name: "bmc-password-file",
+    type: "string",
+    value: "FILE",
+    description: "file on the appliance whose first line is the IPMI password (never stored)",
+    complete: "file",
+  },
+  {
+    name: "bmc-cipher-suite",
+    type: "integer",
+    value: "N",
+    min: 0,
+    max: 17,
+    description: "RMCP+ cipher suite (default: ipmitool asks the BMC)",
+  },
+  {
+    name: "bmc-firmware",
+    type: "string",
+    value: "KIND",
+    default: "uefi",
+    description: "what the network boot asks the firmware for: uefi or bios",
+    complete: { words: ["uefi", "bios"] },
+  },
+];
+
 export const MACHINES: CommandSpec = {
   path: ["machines"],
-  summary: "list, show, add, rearm or remove registered machines",
+  summary: "list, show, add, rearm, power or remove registered machines",
   description: [
     "Talks to the running `landscaper serve` over its control socket. Wherever a MACHINE is expected, a registered host name works as well as a MAC.",
   ],
@@ -69,6 +112,7 @@ export const MACHINES: CommandSpec = {
       description: [
         "The machine installs on its next network boot. Relative paths are made absolute here; the appliance must be able to read the files.",
         "Given a host name instead of a MAC, the machine registered under that name is updated and keeps its name unless --hostname says otherwise.",
+        "With --bmc-address (and --bmc-user, --bmc-password-file), Landscaper drives the machine's BMC over IPMI: on registration it sets the next boot to the network, once, and powers the machine on. Without them an update keeps the BMC the machine has.",
       ],
       positionals: [MACHINE_ARG],
       options: [
@@ -95,6 +139,7 @@ export const MACHINES: CommandSpec = {
           description: "kernel command line (Landscaper adds its own arguments)",
         },
         { name: "hostname", type: "string", value: "NAME", description: "the machine's host name" },
+        ...BMC_OPTIONS,
         SOCKET,
         JSON_FLAG,
       ],
@@ -105,6 +150,11 @@ export const MACHINES: CommandSpec = {
             "landscaper machines add 52:54:00:12:34:56 --kernel ./bzImage --initrd ./initrd --hostname web-1",
         },
         { command: "landscaper machines add web-1 --kernel ./bzImage --initrd ./initrd" },
+        {
+          command:
+            "landscaper machines add 52:54:00:12:34:56 --kernel ./bzImage --initrd ./initrd --bmc-address 10.0.9.12 --bmc-user admin --bmc-password-file /etc/landscaper/bmc-web-1",
+          note: "registers the machine and switches it on into a network boot through its BMC",
+        },
       ],
       exits: [API_REFUSED, UNREACHABLE],
       run: async () => (await machines()).add,
@@ -118,6 +168,43 @@ export const MACHINES: CommandSpec = {
       examples: [{ command: "landscaper machines rearm web-1" }],
       exits: [API_REFUSED, UNREACHABLE],
       run: async () => (await machines()).rearm,
+    },
+    {
+      path: ["machines", "power"],
+      summary: "ask a machine's BMC for its power state, or switch it on, off or cycle it",
+      description: [
+        "Runs one IPMI chassis command through the BMC the machine was registered with, and records it as a `power` event. With --pxe-once, `on` and `cycle` first set the next boot, and only that one, to the network.",
+      ],
+      positionals: [
+        MACHINE_ARG,
+        {
+          name: "ACTION",
+          description: "status, on, off or cycle",
+          complete: { words: ["status", "on", "off", "cycle"] },
+        },
+      ],
+      options: [
+        {
+          name: "pxe-once",
+          type: "boolean",
+          description: "with on or cycle: boot from the network once",
+        },
+        SOCKET,
+        JSON_FLAG,
+      ],
+      json: "with --json, the outcome `{action, machine, bmc, before, sent, power, ms}`",
+      examples: [
+        { command: "landscaper machines power web-1 status" },
+        { command: "landscaper machines power web-1 cycle --pxe-once" },
+      ],
+      exits: [
+        {
+          code: EXIT.failed,
+          meaning: "no such machine, no BMC, or the BMC did not do it (its message is printed)",
+        },
+        UNREACHABLE,
+      ],
+      run: async () => (await machines()).power,
     },
     {
       path: ["machines", "remove"],

@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import { ControlError, controlRequest } from "../control/client.js";
+import type { PowerOutcome } from "../power/power.js";
 import type { MachineView } from "../registry/machine.js";
 import { resolveMachine, socketOf } from "./client.js";
-import { argument, flag, stringOption } from "./parse.js";
+import { argument, flag, integerOption, stringOption, UsageError } from "./parse.js";
 import type { Call } from "./spec.js";
 
 function age(iso: string): string {
@@ -45,6 +46,10 @@ function describe(m: MachineView): string {
     `install key: ${m.installationHostPublicKey}`,
   ];
   if (m.hostPublicKey) lines.push(`host key:   ${m.hostPublicKey}`);
+  if (m.bmc)
+    lines.push(
+      `bmc:        ipmi ${m.bmc.address}:${m.bmc.port} user ${m.bmc.username}, password in ${m.bmc.passwordFile}`,
+    );
   if (m.failure?.log)
     lines.push(
       "failure log (tail):",
@@ -105,10 +110,12 @@ export async function add(call: Call): Promise<number> {
       throw new ControlError(`${e.message}; a new machine is added by its MAC`, null, e.code);
     throw e;
   });
-  const body: Record<string, string> = {
+  const body: Record<string, unknown> = {
     kernel: resolve(stringOption(call, "kernel")!),
     initrd: resolve(stringOption(call, "initrd")!),
   };
+  const bmc = bmcOf(call) ?? (await currentBmc(sock, target.mac));
+  if (bmc) body.bmc = bmc;
   const cmdline = stringOption(call, "cmdline");
   const hostname = stringOption(call, "hostname") ?? target.hostname;
   if (cmdline !== undefined) body.cmdline = cmdline;
@@ -132,6 +139,57 @@ export async function rearm(call: Call): Promise<number> {
     call,
     m,
     () => `re-armed ${m.mac}: generation ${m.generation}, it installs on its next network boot\n`,
+  );
+}
+
+/** The `bmc` object from --bmc-* flags; undefined when none is given. */
+function bmcOf(call: Call): Record<string, unknown> | undefined {
+  const address = stringOption(call, "bmc-address");
+  const rest = ["bmc-port", "bmc-user", "bmc-password-file", "bmc-cipher-suite", "bmc-firmware"];
+  if (address === undefined) {
+    const stray = rest.find((o) => call.options.has(o));
+    if (stray) throw new UsageError(`--${stray} needs --bmc-address`, call.spec);
+    return undefined;
+  }
+  const passwordFile = stringOption(call, "bmc-password-file");
+  const bmc: Record<string, unknown> = {
+    protocol: "ipmi",
+    address,
+    username: stringOption(call, "bmc-user"),
+    // The appliance reads the file: make a relative path absolute as for --kernel.
+    passwordFile: passwordFile === undefined ? undefined : resolve(passwordFile),
+  };
+  const port = integerOption(call, "bmc-port");
+  const cipherSuite = integerOption(call, "bmc-cipher-suite");
+  const firmware = stringOption(call, "bmc-firmware");
+  if (port !== undefined) bmc.port = port;
+  if (cipherSuite !== undefined) bmc.cipherSuite = cipherSuite;
+  if (firmware !== undefined) bmc.firmware = firmware;
+  return bmc;
+}
+
+/** The BMC a registered machine has (an update without --bmc-* flags keeps it). */
+async function currentBmc(sock: string, mac: string): Promise<unknown> {
+  const r = await controlRequest(sock, "GET", `/v1/machines/${mac}`, undefined, [404]);
+  return r.status === 404 ? null : (r.body as MachineView).bmc;
+}
+
+export async function power(call: Call): Promise<number> {
+  const sock = socketOf(call);
+  const { mac } = await resolveMachine(sock, argument(call, "MACHINE"));
+  const action = argument(call, "ACTION");
+  const pxeOnce = flag(call, "pxe-once");
+  if (pxeOnce && action !== "on" && action !== "cycle")
+    throw new UsageError("--pxe-once goes with on or cycle", call.spec);
+  const { body } = await controlRequest(sock, "POST", `/v1/machines/${mac}/power`, {
+    action,
+    ...(pxeOnce ? { pxeOnce } : {}),
+  });
+  const out = body as PowerOutcome;
+  return print(call, out, () =>
+    action === "status"
+      ? `${out.machine}: power ${out.power} (BMC ${out.bmc})\n`
+      : `${out.machine}: ${out.sent.join(", ")} done, power ${out.power} (BMC ${out.bmc}, ${out.ms} ms)\n`,
   );
 }
 

@@ -38,6 +38,8 @@ export interface Config {
   security: { trustedClients: string[] };
   afterInstall: AfterInstall;
   hooks: { onInstalled: string[] | null };
+  /** BMC power (src/power): the ipmitool program, and the bound on one ipmitool call. */
+  power: { ipmitool: string; timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -76,6 +78,7 @@ export function defaultConfig(): Config {
     security: { trustedClients: ["127.0.0.0/8"] },
     afterInstall: "local-boot",
     hooks: { onInstalled: null },
+    power: { ipmitool: "ipmitool", timeoutMs: 30_000 },
   };
 }
 
@@ -176,6 +179,7 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
   security: { trustedClients: cidrs },
   afterInstall: oneOf("local-boot", "ignore"),
   hooks: { onInstalled: command },
+  power: { ipmitool: str, timeoutMs: int(1000, 600_000) },
 };
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -4,6 +4,7 @@ import { STATES, type MachineState } from "../registry/machine.js";
 import type { Route } from "../core/router.js";
 import type { ControlDoor } from "../registry/doors.js";
 import { parseRegistration } from "../registry/registration.js";
+import { POWER_ACTIONS, PowerError, type PowerAction } from "../power/power.js";
 
 /** The longest a single `wait` call holds the connection; callers loop for longer waits. */
 export const MAX_WAIT_SECONDS = 3600;
@@ -33,6 +34,24 @@ function notFound(mac: Mac): HttpError {
 }
 
 const MAC = "([^/]+)";
+
+/** `{action, pxeOnce?}` of a power request; a 400 naming the field otherwise. */
+function parsePowerRequest(body: unknown): { action: PowerAction; pxeOnce: boolean } {
+  const o = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const invalid = (field: string, why: string) =>
+    new HttpError(400, "invalid", `${field}: ${why}`, { field });
+  for (const k of Object.keys(o))
+    if (k !== "action" && k !== "pxeOnce")
+      throw invalid(k, "unknown field (known: action, pxeOnce)");
+  if (!POWER_ACTIONS.includes(o.action as PowerAction))
+    throw invalid(
+      "action",
+      `expected one of ${POWER_ACTIONS.join(", ")}, got ${JSON.stringify(o.action)}`,
+    );
+  if (o.pxeOnce !== undefined && typeof o.pxeOnce !== "boolean")
+    throw invalid("pxeOnce", `expected true or false, got ${JSON.stringify(o.pxeOnce)}`);
+  return { action: o.action as PowerAction, pxeOnce: o.pxeOnce === true };
+}
 
 export function controlRoutes(registry: ControlDoor): Route[] {
   return [
@@ -90,6 +109,33 @@ export function controlRoutes(registry: ControlDoor): Route[] {
         const m = await registry.rearm(mac);
         if (!m) throw notFound(mac);
         sendJson(res, 200, m);
+      },
+    },
+    {
+      method: "POST",
+      path: new RegExp(`^/v1/machines/${MAC}/power$`),
+      name: "power",
+      handle: async (req, res, match) => {
+        const mac = macParam(match);
+        const { action, pxeOnce } = parsePowerRequest(await readJson(req));
+        const m = registry.get(mac);
+        if (!m) throw notFound(mac);
+        if (!m.bmc)
+          throw new HttpError(
+            409,
+            "no_bmc",
+            `machine ${mac} has no BMC: register it with a bmc to drive its power`,
+          );
+        try {
+          const out = await registry.power(mac, action, { pxeOnce });
+          if (!out) throw notFound(mac);
+          sendJson(res, 200, out);
+        } catch (e) {
+          // The BMC did not do it: a bad gateway, with the failure's kind for scripts.
+          if (e instanceof PowerError)
+            throw new HttpError(502, "power_failed", e.message, { kind: e.kind, sent: e.sent });
+          throw e;
+        }
       },
     },
     {

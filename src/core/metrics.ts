@@ -72,6 +72,12 @@ export function createMetrics() {
       buckets: [30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
       registers: [registry],
     }),
+    powerActions: new Counter({
+      name: "landscaper_power_actions_total",
+      help: "BMC power actions, by action (arm, ensure-on, on, ...) and outcome (ok or the failure kind)",
+      labelNames: ["action", "outcome"] as const,
+      registers: [registry],
+    }),
     machines: new Gauge({
       name: "landscaper_machines",
       help: "Machines by state",

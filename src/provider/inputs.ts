@@ -1,3 +1,4 @@
+import { InvalidBmc, parseBmc, type Bmc } from "../power/bmc.js";
 import ssh2 from "ssh2";
 import { parseMac, type Mac } from "../core/mac.js";
 import { parsePublicKey, publicKeyFromPrivate } from "../core/openssh-keys.js";
@@ -129,6 +130,8 @@ export interface PxeNbpInputs {
   hostname?: string;
   job?: JsonObject;
   installationHostKey?: KeyPairText;
+  /** The machine's BMC, checked as the control API checks it (the password stays in its file). */
+  bmc?: Bmc;
   socket?: string;
   /** A counter: changing it on update re-arms the machine (a new install). */
   reinstall: number;
@@ -144,6 +147,7 @@ export function checkPxeNbpInputs(props: JsonObject): PxeNbpInputs {
     hostname: { kind: "string" },
     job: { kind: "object" },
     installationHostKey: { kind: "object" },
+    bmc: { kind: "object" },
     socket: { kind: "string" },
     reinstall: { kind: "integer" },
   });
@@ -160,6 +164,14 @@ export function checkPxeNbpInputs(props: JsonObject): PxeNbpInputs {
   if (v.socket !== undefined) r.socket = nonEmpty(t, "socket", v.socket);
   if (v.installationHostKey !== undefined) {
     r.installationHostKey = keyPair(t, v.installationHostKey as JsonObject);
+  }
+  if (v.bmc !== undefined) {
+    try {
+      r.bmc = parseBmc(v.bmc);
+    } catch (e) {
+      if (e instanceof InvalidBmc) throw new InputError(`${t}: input ${e.message}`);
+      throw e;
+    }
   }
   return r;
 }

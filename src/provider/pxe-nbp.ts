@@ -64,6 +64,7 @@ async function register(inputs: PxeNbpInputs, ctx: ResourceContext): Promise<Mac
   if (inputs.job !== undefined) body.job = inputs.job;
   if (inputs.installationHostKey !== undefined)
     body.installationHostKey = inputs.installationHostKey;
+  if (inputs.bmc !== undefined) body.bmc = { ...inputs.bmc };
   const what = `registering ${inputs.mac}`;
   const res = await control(
     socketPath(inputs.socket, ctx.env),

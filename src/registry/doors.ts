@@ -8,6 +8,7 @@ import type { BootOracle } from "../boot/plan.js";
 import type { Mac } from "../core/mac.js";
 import type { SshKeyPair } from "../core/openssh-keys.js";
 import { Refusal } from "../core/refusal.js";
+import type { PowerAction, PowerOutcome } from "../power/power.js";
 import type { MachineEvent, MachineState, MachineView, Registration } from "./machine.js";
 
 export type { BootOracle };
@@ -71,6 +72,8 @@ export interface ControlDoor extends MachineFeed {
   upsert(mac: Mac, reg: Registration): Promise<{ machine: MachineView; created: boolean }>;
   remove(mac: Mac): Promise<boolean>;
   rearm(mac: Mac): Promise<MachineView | null>;
+  /** Null: unknown machine. Throws a Refusal (no BMC) or a PowerError (the BMC failed). */
+  power(mac: Mac, action: PowerAction, opts?: { pxeOnce?: boolean }): Promise<PowerOutcome | null>;
   waitFor(
     mac: Mac,
     state: MachineState,

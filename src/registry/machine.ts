@@ -1,6 +1,7 @@
 import type { Mac } from "../core/mac.js";
 import type { SshKeyPair } from "../core/openssh-keys.js";
 import type { Job } from "../boot/job.js";
+import type { Bmc } from "../power/bmc.js";
 
 export const STATES = ["registered", "booting", "installing", "installed", "failed"] as const;
 export type MachineState = (typeof STATES)[number];
@@ -22,7 +23,8 @@ export type EventType =
   | "failed"
   | "hook"
   /** Something that may mean a secret leaked: a refused script, a second key fetch. */
-  | "warning";
+  | "warning"
+  | "power";
 
 /** One thing that happened to a machine; kept per machine (bounded) and streamed. */
 export interface MachineEvent {
@@ -42,6 +44,8 @@ export interface Registration {
   hostname: string | null;
   job: Job | null;
   installationHostKey: SshKeyPair | null;
+  /** How to reach the machine's BMC; null: Landscaper does not drive its power. */
+  bmc: Bmc | null;
 }
 
 /** A machine as stored on disk: everything, secrets included. */
@@ -71,6 +75,8 @@ export interface MachineRecord {
    * null or absent: not yet.
    */
   keyHandedOutAt?: string | null;
+  /** The machine's BMC (never its password: only the file's path); absent in older state files. */
+  bmc?: Bmc | null;
   /** When this generation was armed (registration or rearm); absent in older state files. */
   armedAt?: string;
   events: MachineEvent[];
@@ -101,6 +107,7 @@ export type MachineView = Pick<
   /** The per-MAC iPXE script URL (what the provider outputs and DHCP hands iPXE). */
   bootUrl: string;
   installationHostPublicKey: string;
+  bmc: Bmc | null;
 };
 
 /**

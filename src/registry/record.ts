@@ -36,6 +36,7 @@ export function newRecord(mac: Mac, reg: Registration, at: string): MachineRecor
     updatedAt: at,
     bootStartedAt: null,
     keyHandedOutAt: null,
+    bmc: reg.bmc,
     events: [],
   };
 }
@@ -55,6 +56,7 @@ export function applyRegistration(m: MachineRecord, reg: Registration): boolean 
     m.cmdline === reg.cmdline &&
     m.hostname === reg.hostname &&
     JSON.stringify(m.job) === JSON.stringify(reg.job) &&
+    JSON.stringify(m.bmc ?? null) === JSON.stringify(reg.bmc) &&
     !keyChanged;
   if (same) return false;
   Object.assign(m, {
@@ -63,6 +65,7 @@ export function applyRegistration(m: MachineRecord, reg: Registration): boolean 
     cmdline: reg.cmdline,
     hostname: reg.hostname,
     job: reg.job,
+    bmc: reg.bmc,
   });
   if (keyChanged) {
     m.hostKeyGiven = reg.installationHostKey !== null;
@@ -86,6 +89,7 @@ export function toView(m: MachineRecord, bootUrl: string): MachineView {
     job: m.job,
     registeredAt: m.registeredAt,
     updatedAt: m.updatedAt,
+    bmc: m.bmc ?? null,
     events: [...m.events],
   };
 }

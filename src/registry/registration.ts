@@ -3,9 +3,10 @@ import { isAbsolute } from "node:path";
 import { validateJob } from "../boot/job.js";
 import { unsafeForScript } from "../boot/script.js";
 import { publicKeyIdentity } from "../core/openssh-keys.js";
+import { InvalidBmc, parseBmc } from "../power/bmc.js";
 import type { Registration } from "./machine.js";
 
-const FIELDS = ["kernel", "initrd", "cmdline", "hostname", "job", "installationHostKey"];
+const FIELDS = ["kernel", "initrd", "cmdline", "hostname", "job", "installationHostKey", "bmc"];
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 export class InvalidRegistration extends Refusal {
@@ -90,5 +91,14 @@ export function parseRegistration(body: unknown): Registration {
       );
     installationHostKey = { publicKey: k.publicKey.trim(), privateKey: k.privateKey };
   }
-  return { kernel, initrd, cmdline, hostname, job, installationHostKey };
+  let bmc = null;
+  if (body.bmc !== undefined && body.bmc !== null) {
+    try {
+      bmc = parseBmc(body.bmc);
+    } catch (e) {
+      if (e instanceof InvalidBmc) throw new InvalidRegistration(e.field, e.message);
+      throw e;
+    }
+  }
+  return { kernel, initrd, cmdline, hostname, job, installationHostKey, bmc };
 }

@@ -5,6 +5,8 @@ import type { Logger } from "../core/log.js";
 import type { Mac } from "../core/mac.js";
 import type { Metrics } from "../core/metrics.js";
 import type { FileRoots } from "../core/files.js";
+import { Refusal } from "../core/refusal.js";
+import type { Power, PowerAction, PowerOutcome } from "../power/power.js";
 import { MachineBook, now } from "./book.js";
 import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
 import { openSession } from "./installer.js";
@@ -15,6 +17,7 @@ import type {
   MachineView,
   Registration,
 } from "./machine.js";
+import { MachinePower, type PoweredMachine } from "./power.js";
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
 import { InvalidRegistration } from "./registration.js";
 
@@ -29,6 +32,10 @@ export interface RegistryOptions {
   files: FileRoots;
   log: Logger;
   metrics: Metrics;
+  /** Drives machines' BMCs; null: Landscaper never touches power. */
+  power?: Power | null;
+  /** How long an automatic power action waits for a newer one (default 1000 ms). */
+  powerSettleMs?: number;
 }
 
 /**
@@ -38,18 +45,20 @@ export interface RegistryOptions {
  */
 export class Registry implements BootOracle, InstallerDoor, ControlDoor {
   private readonly book: MachineBook;
+  private readonly machinePower: MachinePower;
   /** Where the LAN HTTP server listens; set once it has bound. */
   private urls: BootUrls = NO_URLS;
 
   constructor(private readonly opts: RegistryOptions) {
     this.book = new MachineBook(opts.stateDir, opts.log, opts.metrics);
+    this.machinePower = new MachinePower(this.book, opts.power ?? null, opts.powerSettleMs ?? 1000);
   }
 
   load(): Promise<void> {
     return this.book.load();
   }
 
-  /** Waits for running hooks and the last write. */
+  /** Waits for running hooks and power actions, and the last write. */
   close(): Promise<void> {
     return this.book.close();
   }
@@ -98,10 +107,12 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
       this.book.machines.set(mac, m);
       this.book.record(m, "registered", {});
       await this.book.persist();
+      this.machinePower.after(m, "registration");
       return { machine: this.view(m), created: true };
     }
     if (applyRegistration(existing, reg)) this.book.record(existing, "updated", {});
     await this.book.persist();
+    this.machinePower.after(existing, "reapply");
     return { machine: this.view(existing), created: false };
   }
 
@@ -133,7 +144,25 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
     m.state = "registered";
     this.book.record(m, "rearmed", {});
     await this.book.persist();
+    this.machinePower.after(m, "rearm");
     return this.view(m);
+  }
+
+  /**
+   * An operator's power action on a machine's BMC: null for an unknown machine, a Refusal
+   * (409) when it has no BMC, a PowerError when the BMC did not do it. Recorded either way.
+   */
+  async power(
+    mac: Mac,
+    action: PowerAction,
+    opts: { pxeOnce?: boolean } = {},
+  ): Promise<PowerOutcome | null> {
+    const m = this.book.machines.get(mac);
+    if (!m) return null;
+    if (!m.bmc) throw new Refusal(409, `machine ${mac} has no BMC`);
+    if (!this.machinePower.enabled)
+      throw new Refusal(409, "power actions are not enabled on this appliance");
+    return this.machinePower.request(m as PoweredMachine, action, opts);
   }
 
   /**

@@ -123,10 +123,31 @@ export function stepText(e: MachineEvent): string {
         : e.reason === "job-fetched-again"
           ? "warning: job and host key asked for again; someone else may have them (rearm)"
           : `warning: ${str(e.reason) ?? "?"}`;
+    case "power":
+      return powerText(e);
     default:
       // "removed", or a type a newer server sends to an older `watch`
       return (e as { type: string }).type;
   }
+}
+
+/**
+ * A BMC power action: what was sent and the power it left, or why it failed. The failure
+ * message names the password file; the page is unauthenticated, so paths are left out.
+ */
+function powerText(e: MachineEvent): string {
+  const what = `power ${str(e.action) ?? "?"}${str(e.trigger) ? ` (${str(e.trigger)})` : ""}`;
+  if (e.ok === true) {
+    const sent = Array.isArray(e.sent) ? e.sent.filter((c) => typeof c === "string") : [];
+    const power = str(e.power);
+    return `${what}: ${sent.length > 0 ? sent.join(", ") : "nothing to send"}${power ? `, power ${power}` : ""}`;
+  }
+  const error = (typeof e.error === "object" && e.error !== null ? e.error : {}) as Record<
+    string,
+    unknown
+  >;
+  const message = (str(error.message) ?? "").replace(/(^|[\s(])\/[^\s,;)]+/g, "$1[path]");
+  return `${what} failed${str(error.kind) ? ` (${str(error.kind)})` : ""}: ${scrubSecrets(message)}`;
 }
 
 /** The page's view of one machine: this generation's steps only, secrets never. */

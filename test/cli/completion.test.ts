@@ -42,8 +42,9 @@ function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
 }
 
 before(async () => {
-  s = await startServe();
   dir = await mkdtemp(join(tmpdir(), "lst-completion-"));
+  // The registered kernel lives in this test's directory: serve allows it as a file root.
+  s = await startServe({ config: { files: { allowedRoots: [dir] } } });
   await mkdir(join(dir, "bin"));
   await mkdir(join(dir, "home"));
   await writeFile(join(dir, "bin/landscaper"), `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`);
@@ -120,11 +121,13 @@ test("bash: commands, subcommands, options, fixed values and files", async () =>
   assert.deepEqual(lines((await bash("landscaper machines ")).stdout), [
     "add",
     "list",
+    "power",
     "rearm",
     "remove",
     "show",
   ]);
   assert.deepEqual(lines((await bash("landscaper machines add x --ke")).stdout), ["--kernel"]);
+  assert.deepEqual(lines((await bash("landscaper machines power x o")).stdout), ["off", "on"]);
   assert.deepEqual(lines((await bash("landscaper serve --no-")).stdout), [
     "--no-dhcp",
     "--no-mdns",
@@ -184,7 +187,14 @@ async function fish(line: string, extra: NodeJS.ProcessEnv = {}) {
 
 test("fish: loaded from share/fish/vendor_completions.d; commands, options, machines, files", async () => {
   assert.deepEqual(await fish("landscaper mach"), ["machines"]);
-  assert.deepEqual(await fish("landscaper machines "), ["add", "list", "rearm", "remove", "show"]);
+  assert.deepEqual(await fish("landscaper machines "), [
+    "add",
+    "list",
+    "power",
+    "rearm",
+    "remove",
+    "show",
+  ]);
   assert.deepEqual(await fish("landscaper watch --un"), ["--until-done"]);
   assert.deepEqual(await fish("landscaper machines show "), [WEB, DB, "db-1", "web-1"].sort());
   assert.deepEqual(await fish("landscaper machines show 52:54:00:0e"), [DB]);
@@ -221,7 +231,7 @@ async function zsh(line: string, extra: NodeJS.ProcessEnv = {}) {
 
 test("zsh: compinit finds _landscaper in share/zsh/site-functions; candidates with descriptions", async () => {
   assert.deepEqual(await zsh("landscaper mach"), [
-    "machines:list, show, add, rearm or remove registered machines",
+    "machines:list, show, add, rearm, power or remove registered machines",
   ]);
   assert.deepEqual(await zsh("landscaper completion "), ["bash", "fish", "zsh"]);
   // a ':' in a candidate is escaped, since _describe splits value and description at ':'

@@ -74,6 +74,7 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
     hostname: "h1",
     job: null,
     installationHostKey: null,
+    bmc: null,
   });
   await readUntil(
     /event: machine\ndata: \{"mac":"52:54:00:0d:00:01","machine":\{[^\n]*"hostname":"h1"/,

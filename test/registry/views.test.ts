@@ -81,6 +81,45 @@ test("publicMachine whitelists fields and keeps this generation's steps", () => 
   );
 });
 
+test("stepText says what a power action did, and why one failed, without file paths", () => {
+  const base = { at: "t", generation: 1, state: "registered", type: "power" };
+  assert.equal(
+    stepText(
+      event({
+        ...base,
+        action: "arm",
+        trigger: "registration",
+        ok: true,
+        sent: ["pxe-once", "on"],
+        power: "on",
+      }),
+    ),
+    "power arm (registration): pxe-once, on, power on",
+  );
+  assert.equal(
+    stepText(event({ ...base, action: "ensure-on", trigger: "reapply", ok: true, sent: [] })),
+    "power ensure-on (reapply): nothing to send",
+  );
+  const failed = stepText(
+    event({
+      ...base,
+      action: "arm",
+      trigger: "rearm",
+      ok: false,
+      sent: [],
+      error: {
+        kind: "auth",
+        message:
+          'power arm of web-1 through BMC 10.0.9.12:623 failed: "status": the BMC refused the password; check the user name and the password file (user "admin", /etc/landscaper/bmc-web-1)',
+      },
+    }),
+  );
+  assert.equal(
+    failed,
+    'power arm (rearm) failed (auth): power arm of web-1 through BMC 10.0.9.12:623 failed: "status": the BMC refused the password; check the user name and the password file (user "admin", [path])',
+  );
+});
+
 test("stepText says what each boot step was", () => {
   const base = { at: "t", generation: 1, state: "registered" };
   assert.equal(

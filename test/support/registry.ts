@@ -10,6 +10,7 @@ import { FileRoots } from "../../src/core/files.js";
 import { createMetrics, type Metrics } from "../../src/core/metrics.js";
 import type { Registration } from "../../src/registry/machine.js";
 import { Registry } from "../../src/registry/registry.js";
+import type { Power } from "../../src/power/power.js";
 
 /** A registration with no job, no hostname, no key: the smallest that arms a machine. */
 export const MINIMAL_REGISTRATION: Registration = {
@@ -19,6 +20,7 @@ export const MINIMAL_REGISTRATION: Registration = {
   hostname: null,
   job: null,
   installationHostKey: null,
+  bmc: null,
 };
 
 export interface TestRegistry {
@@ -35,6 +37,8 @@ export async function testRegistry(
     afterInstall?: AfterInstall;
     answerUnknown?: boolean;
     metrics?: Metrics;
+    power?: Power;
+    powerSettleMs?: number;
   } = {},
 ): Promise<TestRegistry> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), "lst-reg-")));
@@ -48,6 +52,8 @@ export async function testRegistry(
     files: new FileRoots(["/"], [stateDir]),
     log: pino({ level: "silent" }),
     metrics,
+    power: opts.power ?? null,
+    ...(opts.powerSettleMs !== undefined ? { powerSettleMs: opts.powerSettleMs } : {}),
   });
   await registry.load();
   return {
