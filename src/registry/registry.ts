@@ -20,9 +20,9 @@ import { StateStore } from "./store.js";
 import { InvalidRegistration } from "./registration.js";
 import { insideDir } from "../core/paths.js";
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
+import { appendHistory } from "./history.js";
 
-/** Per machine, the newest events kept; older ones drop off the front. */
-export const EVENTS_KEPT = 200;
+export { EVENTS_KEPT } from "./history.js";
 const HOOK_TIMEOUT_MS = 5 * 60_000;
 
 export interface RegistryOptions {
@@ -69,7 +69,7 @@ export class Registry implements BootOracle {
   private baseUrl = "";
 
   constructor(private readonly opts: RegistryOptions) {
-    this.store = new StateStore(opts.stateDir, () => [...this.machines.values()]);
+    this.store = new StateStore(opts.stateDir, () => [...this.machines.values()], opts.log);
     this.emitter.setMaxListeners(0);
   }
 
@@ -81,7 +81,7 @@ export class Registry implements BootOracle {
   /** Waits for running hooks and the last write. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pendingHooks]);
-    await this.store.persist();
+    await this.store.close();
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -134,12 +134,14 @@ export class Registry implements BootOracle {
     if (!existing) {
       const m = newRecord(mac, reg, now());
       this.machines.set(mac, m);
+      // The record goes to the journal before its first event, which replay would drop.
+      const saved = this.store.putMachine(m);
       this.record(m, "registered", {});
-      await this.store.persist();
+      await saved;
       return { machine: this.view(m), created: true };
     }
     if (applyRegistration(existing, reg)) this.record(existing, "updated", {});
-    await this.store.persist();
+    await this.store.putMachine(existing);
     return { machine: this.view(existing), created: false };
   }
 
@@ -149,7 +151,7 @@ export class Registry implements BootOracle {
     this.machines.delete(mac);
     this.emit({ at: now(), mac, generation: m.generation, type: "removed", state: m.state });
     this.updateGauge();
-    await this.store.persist();
+    await this.store.removeMachine(mac);
     return true;
   }
 
@@ -169,7 +171,7 @@ export class Registry implements BootOracle {
     });
     m.state = "registered";
     this.record(m, "rearmed", {});
-    await this.store.persist();
+    await this.store.putMachine(m);
     return this.view(m);
   }
 
@@ -227,19 +229,21 @@ export class Registry implements BootOracle {
         (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
       );
     }
+    const started = m.bootStartedAt;
     this.startInstallClock(m);
     this.record(m, type, details);
-    this.persistQuietly();
+    if (m.bootStartedAt !== started) this.saveQuietly(m);
   }
 
   /** The LAN HTTP server saw the script, kernel or initrd fetched: the machine is booting. */
   noteHttpStep(mac: Mac, type: "script" | "kernel" | "initrd", details: EventDetails = {}): void {
     const m = this.machines.get(mac);
     if (!m) return;
+    const before = { started: m.bootStartedAt, state: m.state };
     this.startInstallClock(m);
     if (m.state === "registered") this.move(m, "booting");
     this.record(m, type, details);
-    this.persistQuietly();
+    if (m.bootStartedAt !== before.started || m.state !== before.state) this.saveQuietly(m);
   }
 
   /** The full record (token, file paths) the LAN HTTP server renders scripts and files from. */
@@ -270,7 +274,7 @@ export class Registry implements BootOracle {
     this.startInstallClock(m);
     this.move(m, "installing");
     this.record(m, "job", {});
-    await this.store.persist();
+    await this.store.putMachine(m);
     return {
       mac: m.mac,
       generation: m.generation,
@@ -291,7 +295,7 @@ export class Registry implements BootOracle {
     m.phase = p.phase;
     if (p.progress !== undefined) m.progress = p.progress;
     this.record(m, "progress", { ...p });
-    await this.store.persist();
+    await this.store.putMachine(m);
     return this.view(m);
   }
 
@@ -310,7 +314,7 @@ export class Registry implements BootOracle {
       this.opts.metrics.installSeconds.observe((Date.now() - Date.parse(m.bootStartedAt)) / 1000);
     this.move(m, "installed");
     this.record(m, "complete", hostPublicKey ? { hostPublicKey } : {});
-    await this.store.persist();
+    await this.store.putMachine(m);
     this.startHook(m);
     return this.view(m);
   }
@@ -327,7 +331,7 @@ export class Registry implements BootOracle {
     m.failure = { message, log };
     this.move(m, "failed");
     this.record(m, "failed", { message, log });
-    await this.store.persist();
+    await this.store.putMachine(m);
     return this.view(m);
   }
 
@@ -358,7 +362,8 @@ export class Registry implements BootOracle {
   /**
    * Runs for every script and file fetch, so it is kept cheap: the fixed fields come first in
    * the literal (a spread first gave every event a freshly built shape, about 100 times
-   * slower: 5 us an event, a third of a script request), and one shift trims the history.
+   * slower: 5 us an event, a third of a script request); the history coalesces repeats and
+   * the journal takes one line, committed with others.
    */
   private record(m: MachineRecord, type: EventType, details: EventDetails): void {
     const e: MachineEvent = {
@@ -370,8 +375,8 @@ export class Registry implements BootOracle {
       ...details,
     };
     m.updatedAt = e.at;
-    m.events.push(e);
-    while (m.events.length > EVENTS_KEPT) m.events.shift();
+    appendHistory(m.events, e);
+    this.store.appendEvent(e);
     this.emit(e);
   }
 
@@ -391,9 +396,10 @@ export class Registry implements BootOracle {
     for (const s of STATES) this.opts.metrics.machines.set({ state: s }, counts[s]);
   }
 
-  private persistQuietly(): void {
+  /** A record change no caller waits for (a boot step's state or install clock). */
+  private saveQuietly(m: MachineRecord): void {
     this.store
-      .persist()
+      .putMachine(m)
       .catch((err: unknown) => this.opts.log.error({ err }, "cannot write state"));
   }
 
@@ -417,7 +423,6 @@ export class Registry implements BootOracle {
           output: r.output.slice(-2000),
           error: r.error,
         });
-        this.persistQuietly();
       }
     });
     this.pendingHooks.add(p);

@@ -1,0 +1,83 @@
+import { parseMac, type Mac } from "../core/mac.js";
+import { appendHistory } from "./history.js";
+import type { MachineEvent, MachineRecord } from "./machine.js";
+import { recordProblem, StateError } from "./snapshot.js";
+
+/**
+ * One journal line. `put` is a whole machine record without its history (written on
+ * registration, change, rearm and state transitions); `del` a removal; `ev` one event as
+ * it happened (coalescing happens again on replay, exactly as it did live).
+ */
+export type JournalEntry =
+  { put: Omit<MachineRecord, "events"> } | { del: Mac } | { ev: MachineEvent };
+
+export const putLine = (m: MachineRecord): string =>
+  JSON.stringify({ put: { ...m, events: undefined } }) + "\n";
+export const delLine = (mac: Mac): string => JSON.stringify({ del: mac }) + "\n";
+export const eventLine = (e: MachineEvent): string => JSON.stringify({ ev: e }) + "\n";
+
+function eventProblem(e: unknown): string | null {
+  const v = e as Partial<MachineEvent> | null;
+  if (typeof v?.mac !== "string" || parseMac(v.mac) !== v.mac) return "event without a valid mac";
+  if (typeof v.at !== "string" || typeof v.type !== "string" || typeof v.generation !== "number")
+    return "event without at, type or generation";
+  return null;
+}
+
+/** The entry on a line, or why there is none. */
+export function parseEntry(line: string): JournalEntry | string {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(line) as Record<string, unknown>;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (typeof v !== "object" || v === null) return "not a JSON object";
+  if ("ev" in v) return eventProblem(v.ev) ?? (v as JournalEntry);
+  if ("put" in v) return recordProblem(v.put) ?? (v as JournalEntry);
+  if ("del" in v)
+    return typeof v.del === "string" && parseMac(v.del) === v.del
+      ? (v as JournalEntry)
+      : "del without a valid mac";
+  return "neither put, del nor ev";
+}
+
+export function applyEntry(machines: Map<Mac, MachineRecord>, entry: JournalEntry): void {
+  if ("put" in entry) {
+    const before = machines.get(entry.put.mac);
+    machines.set(entry.put.mac, { ...entry.put, events: before?.events ?? [] });
+  } else if ("del" in entry) {
+    machines.delete(entry.del);
+  } else {
+    const m = machines.get(entry.ev.mac);
+    if (!m) return; // its machine was removed, or its registration was never acknowledged
+    appendHistory(m.events, entry.ev);
+    if (entry.ev.at > m.updatedAt) m.updatedAt = entry.ev.at;
+  }
+}
+
+/**
+ * Replays one journal file's text onto `machines`; returns 1 when its last line is torn
+ * (a crash mid-append: ignored), else 0. A bad line anywhere else is corruption that no
+ * crash produces, so the start is refused with the file and line named.
+ */
+export function replayJournal(machines: Map<Mac, MachineRecord>, file: string, text: string) {
+  const lines = text.split("\n");
+  while (lines.length > 0 && lines.at(-1) === "") lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === "") continue;
+    const entry = parseEntry(line);
+    if (typeof entry !== "string") {
+      applyEntry(machines, entry);
+      continue;
+    }
+    if (i === lines.length - 1) return 1;
+    throw new StateError(
+      `journal ${file} line ${i + 1} is corrupt (${entry}); the lines after it cannot be ` +
+        `trusted: restore the state directory from a backup, or remove that line knowing ` +
+        `the change it held is lost`,
+    );
+  }
+  return 0;
+}
