@@ -25,7 +25,10 @@ const request: BootStep = { ...offer, port: 4011 };
 async function open(stateDir?: string) {
   const dir = stateDir ?? (await mkdtemp(join(tmpdir(), "lst-journal-")));
   const lines: { msg: string; tornLines?: number }[] = [];
-  const log = pino({ level: "warn" }, { write: (l: string) => lines.push(JSON.parse(l)) });
+  const log = pino(
+    { level: "warn" },
+    { write: (l: string) => lines.push(JSON.parse(l) as (typeof lines)[number]) },
+  );
   const r = new Registry({
     stateDir: dir,
     afterInstall: "local-boot",
