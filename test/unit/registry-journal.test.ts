@@ -148,3 +148,27 @@ test("a corrupt line in the middle of the journal refuses the start, naming file
       e.message.includes("event without a valid mac"),
   );
 });
+
+test("a compaction cut short after its rename: the folded journal left behind is not replayed again", async () => {
+  const { r, dir } = await open();
+  await r.upsert(mac, reg);
+  for (let i = 0; i < 50; i++) r.noteBootStep(mac, offer);
+  await r.close(); // flushes, then compacts
+  const expected = r.get(mac);
+  const snapshot = JSON.parse(await readFile(join(dir, "machines.json"), "utf8")) as {
+    journal: number;
+  };
+  assert.equal(snapshot.journal, 1);
+  assert.deepEqual(await journals(dir), [], "the folded journal is deleted");
+  // Put back what a crash between the rename and the deletion would have left.
+  const again = await open(dir);
+  assert.deepEqual(again.r.get(mac), expected);
+  await writeFile(
+    join(dir, "journal-000000.jsonl"),
+    JSON.stringify({ ev: { ...expected?.events.at(-1), count: undefined, firstAt: undefined } }) +
+      "\n",
+  );
+  const third = await open(dir);
+  assert.deepEqual(third.r.get(mac), expected);
+  assert.deepEqual(await journals(dir), [], "a stale journal is removed at start-up");
+});
