@@ -398,9 +398,7 @@ export class Registry implements BootOracle {
 
   /** A record change no caller waits for (a boot step's state or install clock). */
   private saveQuietly(m: MachineRecord): void {
-    this.store
-      .putMachine(m)
-      .catch((err: unknown) => this.opts.log.error({ err }, "cannot write state"));
+    this.store.patchMachine({ mac: m.mac, state: m.state, bootStartedAt: m.bootStartedAt });
   }
 
   /** `hooks.onInstalled`, in the background: it never blocks the appliance. */

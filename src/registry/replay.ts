@@ -1,18 +1,27 @@
 import { parseMac, type Mac } from "../core/mac.js";
 import { appendHistory } from "./history.js";
-import type { MachineEvent, MachineRecord } from "./machine.js";
+import { STATES, type MachineEvent, type MachineRecord } from "./machine.js";
 import { recordProblem, StateError } from "./snapshot.js";
+
+/** What a boot step may change in a record: its state (to booting) and install clock. */
+export type MachinePatch = Pick<MachineRecord, "mac" | "state" | "bootStartedAt">;
 
 /**
  * One journal line. `put` is a whole machine record without its history (written on
- * registration, change, rearm and state transitions); `del` a removal; `ev` one event as
- * it happened (coalescing happens again on replay, exactly as it did live).
+ * registration, change, rearm and the installer's transitions); `set` the few fields a
+ * boot step changes, so that a first boot step costs a short line, not a record with its
+ * keys; `del` a removal; `ev` one event as it happened (coalescing happens again on
+ * replay, exactly as it did live).
  */
 export type JournalEntry =
-  { put: Omit<MachineRecord, "events"> } | { del: Mac } | { ev: MachineEvent };
+  | { put: Omit<MachineRecord, "events"> }
+  | { set: MachinePatch }
+  | { del: Mac }
+  | { ev: MachineEvent };
 
 export const putLine = (m: MachineRecord): string =>
   JSON.stringify({ put: { ...m, events: undefined } }) + "\n";
+export const setLine = (p: MachinePatch): string => JSON.stringify({ set: p }) + "\n";
 export const delLine = (mac: Mac): string => JSON.stringify({ del: mac }) + "\n";
 export const eventLine = (e: MachineEvent): string => JSON.stringify({ ev: e }) + "\n";
 
@@ -21,6 +30,15 @@ function eventProblem(e: unknown): string | null {
   if (typeof v?.mac !== "string" || parseMac(v.mac) !== v.mac) return "event without a valid mac";
   if (typeof v.at !== "string" || typeof v.type !== "string" || typeof v.generation !== "number")
     return "event without at, type or generation";
+  return null;
+}
+
+function patchProblem(p: unknown): string | null {
+  const v = p as Partial<MachinePatch> | null;
+  if (typeof v?.mac !== "string" || parseMac(v.mac) !== v.mac) return "set without a valid mac";
+  if (!STATES.includes(v.state as MachinePatch["state"])) return "set with an unknown state";
+  if (v.bootStartedAt !== null && typeof v.bootStartedAt !== "string")
+    return "set without bootStartedAt";
   return null;
 }
 
@@ -35,17 +53,21 @@ export function parseEntry(line: string): JournalEntry | string {
   if (typeof v !== "object" || v === null) return "not a JSON object";
   if ("ev" in v) return eventProblem(v.ev) ?? (v as JournalEntry);
   if ("put" in v) return recordProblem(v.put) ?? (v as JournalEntry);
+  if ("set" in v) return patchProblem(v.set) ?? (v as JournalEntry);
   if ("del" in v)
     return typeof v.del === "string" && parseMac(v.del) === v.del
       ? (v as JournalEntry)
       : "del without a valid mac";
-  return "neither put, del nor ev";
+  return "neither put, set, del nor ev";
 }
 
 export function applyEntry(machines: Map<Mac, MachineRecord>, entry: JournalEntry): void {
   if ("put" in entry) {
     const before = machines.get(entry.put.mac);
     machines.set(entry.put.mac, { ...entry.put, events: before?.events ?? [] });
+  } else if ("set" in entry) {
+    const m = machines.get(entry.set.mac);
+    if (m) Object.assign(m, { state: entry.set.state, bootStartedAt: entry.set.bootStartedAt });
   } else if ("del" in entry) {
     machines.delete(entry.del);
   } else {

@@ -4,7 +4,14 @@ import type { Logger } from "../core/log.js";
 import type { Mac } from "../core/mac.js";
 import type { MachineEvent, MachineRecord } from "./machine.js";
 import { Journal, JOURNAL_FILE } from "./journal.js";
-import { delLine, eventLine, putLine, replayJournal } from "./replay.js";
+import {
+  delLine,
+  eventLine,
+  putLine,
+  replayJournal,
+  setLine,
+  type MachinePatch,
+} from "./replay.js";
 import { readSnapshot, writeSnapshot } from "./snapshot.js";
 
 export { StateError } from "./snapshot.js";
@@ -22,6 +29,8 @@ export interface RegistryStore {
   load(): Promise<MachineRecord[]>;
   /** The whole record (history aside); resolves once it survives a crash. */
   putMachine(m: MachineRecord): Promise<void>;
+  /** Fire and forget, like an event: what a boot step changed in the record. */
+  patchMachine(p: MachinePatch): void;
   /** Resolves once the removal survives a crash. */
   removeMachine(mac: Mac): Promise<void>;
   /** Fire and forget: in order with the calls above, on disk soon; a crash may lose it. */
@@ -97,6 +106,10 @@ export class StateStore implements RegistryStore {
 
   putMachine(m: MachineRecord): Promise<void> {
     return this.journal.appendDurable(putLine(m));
+  }
+
+  patchMachine(p: MachinePatch): void {
+    this.journal.append(setLine(p));
   }
 
   removeMachine(mac: Mac): Promise<void> {

@@ -104,9 +104,13 @@ test("a boot step writes its journal line only: the snapshot is not rewritten", 
   const [file] = await journals(dir);
   const text = await readFile(join(dir, file ?? ""), "utf8");
   const lines = text.trim().split("\n");
-  // 1000 event lines and one record (the first step starts the install clock).
+  // 1000 event lines and one short `set` (the first step starts the install clock).
   assert.equal(lines.length, 1001);
+  assert.equal(lines.filter((l) => l.startsWith('{"set":')).length, 1);
   assert.ok(text.length / 1000 < 300, `${text.length / 1000} bytes a step`);
+  const replayed = await open(dir);
+  assert.equal(replayed.r.recordFor(mac)?.bootStartedAt, r2.recordFor(mac)?.bootStartedAt);
+  assert.notEqual(r2.recordFor(mac)?.bootStartedAt, null);
   await r2.close();
 });
 
