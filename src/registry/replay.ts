@@ -1,3 +1,5 @@
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
 import { parseMac, type Mac } from "../core/mac.js";
 import { appendHistory } from "./history.js";
 import { STATES, type MachineEvent, type MachineRecord } from "./machine.js";
@@ -79,27 +81,45 @@ export function applyEntry(machines: Map<Mac, MachineRecord>, entry: JournalEntr
 }
 
 /**
- * Replays one journal file's text onto `machines`; returns 1 when its last line is torn
- * (a crash mid-append: ignored), else 0. A bad line anywhere else is corruption that no
- * crash produces, so the start is refused with the file and line named.
+ * Replays one journal file onto `machines`, a line at a time; `torn` is 1 when its last
+ * line is torn (a crash mid-append: ignored), else 0. A bad line anywhere else is
+ * corruption that no crash produces, so the start is refused with the file and line named.
  */
-export function replayJournal(machines: Map<Mac, MachineRecord>, file: string, text: string) {
-  const lines = text.split("\n");
-  while (lines.length > 0 && lines.at(-1) === "") lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line === "") continue;
-    const entry = parseEntry(line);
+export async function replayJournal(
+  machines: Map<Mac, MachineRecord>,
+  file: string,
+): Promise<{ torn: number; bytes: number }> {
+  const input = createReadStream(file, "utf8");
+  let bytes = 0;
+  let n = 0;
+  // Each line is judged once the next is known: only the very last may be torn.
+  let held: { line: string; n: number } | null = null;
+  const judge = (h: { line: string; n: number }, last: boolean): number => {
+    const entry = parseEntry(h.line);
     if (typeof entry !== "string") {
       applyEntry(machines, entry);
-      continue;
+      return 0;
     }
-    if (i === lines.length - 1) return 1;
+    if (last) return 1;
     throw new StateError(
-      `journal ${file} line ${i + 1} is corrupt (${entry}); the lines after it cannot be ` +
+      `journal ${file} line ${h.n} is corrupt (${entry}); the lines after it cannot be ` +
         `trusted: restore the state directory from a backup, or remove that line knowing ` +
         `the change it held is lost`,
     );
+  };
+  try {
+    for await (const line of createInterface({
+      input,
+      crlfDelay: Infinity,
+    }) as AsyncIterable<string>) {
+      n++;
+      bytes += line.length + 1;
+      if (line === "") continue;
+      if (held) judge(held, false);
+      held = { line, n };
+    }
+  } finally {
+    input.destroy();
   }
-  return 0;
+  return { torn: held ? judge(held, true) : 0, bytes };
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../core/log.js";
 import type { Mac } from "../core/mac.js";
@@ -90,9 +90,9 @@ export class StateStore implements RegistryStore {
         await unlink(path); // folded in before a crash cut the clean-up short
         continue;
       }
-      const text = await readFile(path, "utf8");
-      this.loadedBytes += text.length;
-      torn += replayJournal(byMac, path, text);
+      const replayed = await replayJournal(byMac, path);
+      this.loadedBytes += replayed.bytes;
+      torn += replayed.torn;
       next = f.index + 1;
     }
     this.journal.index = next;
