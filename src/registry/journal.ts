@@ -124,7 +124,7 @@ export class Journal {
           // The new name must survive a crash as well as the bytes written under it.
           await syncDir(this.dir);
         }
-        await fh.write(batch.text);
+        await fh.appendFile(batch.text); // loops until all is written, unlike write()
         await fh.sync();
         if (index === this.index) this.bytes += Buffer.byteLength(batch.text);
       }
