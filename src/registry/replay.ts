@@ -1,9 +1,8 @@
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
-import { parseMac, type Mac } from "../core/mac.js";
+import type { Mac } from "../core/mac.js";
+import { fileLines } from "./lines.js";
 import { appendHistory } from "./history.js";
 import { STATES, type MachineEvent, type MachineRecord } from "./machine.js";
-import { recordProblem, StateError } from "./snapshot.js";
+import { isCanonicalMac, recordProblem, StateError } from "./snapshot.js";
 
 /** What a boot step may change in a record: its state (to booting) and install clock. */
 export type MachinePatch = Pick<MachineRecord, "mac" | "state" | "bootStartedAt">;
@@ -29,7 +28,7 @@ export const eventLine = (e: MachineEvent): string => JSON.stringify({ ev: e }) 
 
 function eventProblem(e: unknown): string | null {
   const v = e as Partial<MachineEvent> | null;
-  if (typeof v?.mac !== "string" || parseMac(v.mac) !== v.mac) return "event without a valid mac";
+  if (!isCanonicalMac(v?.mac)) return "event without a valid mac";
   if (typeof v.at !== "string" || typeof v.type !== "string" || typeof v.generation !== "number")
     return "event without at, type or generation";
   return null;
@@ -37,7 +36,7 @@ function eventProblem(e: unknown): string | null {
 
 function patchProblem(p: unknown): string | null {
   const v = p as Partial<MachinePatch> | null;
-  if (typeof v?.mac !== "string" || parseMac(v.mac) !== v.mac) return "set without a valid mac";
+  if (!isCanonicalMac(v?.mac)) return "set without a valid mac";
   if (!STATES.includes(v.state as MachinePatch["state"])) return "set with an unknown state";
   if (v.bootStartedAt !== null && typeof v.bootStartedAt !== "string")
     return "set without bootStartedAt";
@@ -56,10 +55,7 @@ export function parseEntry(line: string): JournalEntry | string {
   if ("ev" in v) return eventProblem(v.ev) ?? (v as JournalEntry);
   if ("put" in v) return recordProblem(v.put) ?? (v as JournalEntry);
   if ("set" in v) return patchProblem(v.set) ?? (v as JournalEntry);
-  if ("del" in v)
-    return typeof v.del === "string" && parseMac(v.del) === v.del
-      ? (v as JournalEntry)
-      : "del without a valid mac";
+  if ("del" in v) return isCanonicalMac(v.del) ? (v as JournalEntry) : "del without a valid mac";
   return "neither put, set, del nor ev";
 }
 
@@ -89,7 +85,6 @@ export async function replayJournal(
   machines: Map<Mac, MachineRecord>,
   file: string,
 ): Promise<{ torn: number; bytes: number }> {
-  const input = createReadStream(file, "utf8");
   let bytes = 0;
   let n = 0;
   // Each line is judged once the next is known: only the very last may be torn.
@@ -107,19 +102,12 @@ export async function replayJournal(
         `the change it held is lost`,
     );
   };
-  try {
-    for await (const line of createInterface({
-      input,
-      crlfDelay: Infinity,
-    }) as AsyncIterable<string>) {
-      n++;
-      bytes += line.length + 1;
-      if (line === "") continue;
-      if (held) judge(held, false);
-      held = { line, n };
-    }
-  } finally {
-    input.destroy();
+  for await (const line of fileLines(file)) {
+    n++;
+    bytes += line.length + 1;
+    if (line === "") continue;
+    if (held) judge(held, false);
+    held = { line, n };
   }
   return { torn: held ? judge(held, true) : 0, bytes };
 }

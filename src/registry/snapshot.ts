@@ -1,11 +1,9 @@
-import { createReadStream } from "node:fs";
 import { open, rename, readFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
 import { dirname } from "node:path";
-import { parseMac } from "../core/mac.js";
+import type { Mac } from "../core/mac.js";
 import { STATES, type MachineRecord } from "./machine.js";
 import { syncDir } from "./fsync.js";
+import { fileLines } from "./lines.js";
 
 export class StateError extends Error {
   override name = "StateError";
@@ -21,11 +19,17 @@ export interface Snapshot {
   bytes: number;
 }
 
+const CANONICAL_MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** A MAC as stored: only ever written in canonical form (what `parseMac` returns). */
+export function isCanonicalMac(v: unknown): v is Mac {
+  return typeof v === "string" && CANONICAL_MAC.test(v);
+}
+
 /** Why a stored machine record cannot be used, or null when it can. */
 export function recordProblem(m: unknown): string | null {
   const r = m as Partial<MachineRecord> | null;
-  if (typeof r?.mac !== "string" || parseMac(r.mac) !== r.mac)
-    return `malformed machine entry: ${JSON.stringify(r?.mac)}`;
+  if (!isCanonicalMac(r?.mac)) return `malformed machine entry: ${JSON.stringify(r?.mac)}`;
   if (typeof r.token !== "string" || typeof r.generation !== "number")
     return `machine ${r.mac} has no token or generation`;
   if (!STATES.includes(r.state as MachineRecord["state"]))
@@ -42,30 +46,24 @@ const HEADER = /^\{"format": 2, "journal": (\d+), "machines": \[$/;
  * text and its parse at once (that peak would stay in the process's RSS).
  */
 export async function readSnapshot(path: string): Promise<Snapshot> {
-  const input = createReadStream(path, "utf8");
   try {
-    return (await readLines(input, path)) ?? (await readWhole(path));
+    return (await readLines(path)) ?? (await readWhole(path));
   } catch (e) {
     if (e instanceof StateError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT")
       return { machines: [], journal: 0, bytes: 0 };
     throw new StateError(`cannot read state file ${path}: ${(e as Error).message}`);
-  } finally {
-    input.destroy();
   }
 }
 
 /** A format-2 snapshot a line at a time; null when the first line is not its header. */
-async function readLines(input: Readable, path: string): Promise<Snapshot | null> {
+async function readLines(path: string): Promise<Snapshot | null> {
   const machines: MachineRecord[] = [];
   let journal: number | null = null;
   let bytes = 0;
   let n = 0;
   let ended = false;
-  for await (const line of createInterface({
-    input,
-    crlfDelay: Infinity,
-  }) as AsyncIterable<string>) {
+  for await (const line of fileLines(path)) {
     n++;
     bytes += line.length + 1;
     if (n === 1) {

@@ -16,7 +16,7 @@ import { readSnapshot, writeSnapshot } from "./snapshot.js";
 
 export { StateError } from "./snapshot.js";
 
-/** The journal is folded into the snapshot once it holds this much, or twice the snapshot. */
+/** The journal is folded into the snapshot once it holds this much, or as much as the snapshot. */
 const COMPACT_MIN_BYTES = 4 << 20;
 
 /**
@@ -150,7 +150,7 @@ export class StateStore implements RegistryStore {
 
   private maybeCompact(): void {
     const unfolded = this.journal.bytes + this.loadedBytes;
-    if (this.compacting || unfolded < Math.max(COMPACT_MIN_BYTES, 2 * this.snapshotBytes)) return;
+    if (this.compacting || unfolded < Math.max(COMPACT_MIN_BYTES, this.snapshotBytes)) return;
     this.compact().catch((err: unknown) =>
       this.log.error({ err }, "cannot compact the state journal"),
     );
