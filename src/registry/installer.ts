@@ -67,7 +67,7 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       book.startInstallClock(m);
       book.move(m, "installing");
       book.record(m, "job", {});
-      await book.persist();
+      await book.putMachine(m);
       return {
         mac: m.mac,
         generation: m.generation,
@@ -83,7 +83,7 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       m.phase = p.phase;
       if (p.progress !== undefined) m.progress = p.progress;
       book.record(m, "progress", { ...p });
-      await book.persist();
+      await book.putMachine(m);
       return deps.view(m);
     },
     async complete(hostPublicKey: string | null): Promise<MachineView> {
@@ -97,7 +97,7 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
         book.metrics.installSeconds.observe((Date.now() - Date.parse(m.bootStartedAt)) / 1000);
       book.move(m, "installed");
       book.record(m, "complete", hostPublicKey ? { hostPublicKey } : {});
-      await book.persist();
+      await book.putMachine(m);
       startHook(deps, m);
       return deps.view(m);
     },
@@ -108,7 +108,7 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       m.failure = { message, log };
       book.move(m, "failed");
       book.record(m, "failed", { message, log });
-      await book.persist();
+      await book.putMachine(m);
       return deps.view(m);
     },
   };
@@ -136,7 +136,6 @@ function startHook(deps: SessionDeps, m: MachineRecord): void {
           output: r.output.slice(-2000),
           error: r.error,
         });
-        book.persistQuietly();
       }
     }),
   );

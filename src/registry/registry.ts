@@ -18,7 +18,7 @@ import type {
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
 import { InvalidRegistration } from "./registration.js";
 
-export { EVENTS_KEPT } from "./book.js";
+export { EVENTS_KEPT } from "./history.js";
 
 export interface RegistryOptions {
   stateDir: string;
@@ -98,12 +98,14 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
     if (!existing) {
       const m = newRecord(mac, reg, now());
       this.book.machines.set(mac, m);
+      // The record goes to the journal before its first event, which replay would drop.
+      const saved = this.book.putMachine(m);
       this.book.record(m, "registered", {});
-      await this.book.persist();
+      await saved;
       return { machine: this.view(m), created: true };
     }
     if (applyRegistration(existing, reg)) this.book.record(existing, "updated", {});
-    await this.book.persist();
+    await this.book.putMachine(existing);
     return { machine: this.view(existing), created: false };
   }
 
@@ -113,7 +115,7 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
     this.book.machines.delete(mac);
     this.book.emit({ at: now(), mac, generation: m.generation, type: "removed", state: m.state });
     this.book.updateGauge();
-    await this.book.persist();
+    await this.book.removeMachine(mac);
     return true;
   }
 
@@ -133,7 +135,7 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
     });
     m.state = "registered";
     this.book.record(m, "rearmed", {});
-    await this.book.persist();
+    await this.book.putMachine(m);
     return this.view(m);
   }
 
@@ -209,12 +211,14 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
         (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
       );
     }
+    const before = { started: m.bootStartedAt, state: m.state };
     this.book.startInstallClock(m);
     // The LAN HTTP server saw the script, kernel or initrd fetched: the machine is booting.
     if (type !== "dhcp" && type !== "tftp" && m.state === "registered")
       this.book.move(m, "booting");
     this.book.record(m, type, details);
-    this.book.persistQuietly();
+    // Only a changed state or install clock is a record change; the event is its own line.
+    if (m.bootStartedAt !== before.started || m.state !== before.state) this.book.saveQuietly(m);
   }
 
   // ---- the installer side (InstallerDoor) ----------------------------------------------

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { BootOracle } from "../../src/boot/plan.js";
 import type { AfterInstall } from "../../src/config/config.js";
+import type { Logger } from "../../src/core/log.js";
 import type { Mac } from "../../src/core/mac.js";
 import { createMetrics, type Metrics } from "../../src/core/metrics.js";
 import type { Registration } from "../../src/registry/machine.js";
@@ -34,6 +35,8 @@ export async function testRegistry(
     afterInstall?: AfterInstall;
     answerUnknown?: boolean;
     metrics?: Metrics;
+    /** Default: silent. */
+    log?: Logger;
   } = {},
 ): Promise<TestRegistry> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), "lst-reg-")));
@@ -43,7 +46,7 @@ export async function testRegistry(
     afterInstall: opts.afterInstall ?? "local-boot",
     answerUnknown: opts.answerUnknown ?? false,
     onInstalled: null,
-    log: pino({ level: "silent" }),
+    log: opts.log ?? pino({ level: "silent" }),
     metrics,
   });
   await registry.load();
