@@ -55,6 +55,11 @@ export function createMetrics() {
       buckets: [30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
       registers: [registry],
     }),
+    stateTornLines: new Counter({
+      name: "landscaper_state_torn_journal_lines_total",
+      help: "Torn last journal lines (a crash mid-append) found and ignored at start-up",
+      registers: [registry],
+    }),
     machines: new Gauge({
       name: "landscaper_machines",
       help: "Machines by state",

@@ -12,6 +12,7 @@ import {
   type InstallProgress,
   type InstallSession,
 } from "./doors.js";
+import { Change } from "./change.js";
 import { runHook } from "./hooks.js";
 import type { MachineRecord, MachineView } from "./machine.js";
 
@@ -56,18 +57,30 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       );
   };
 
+  /** One transition, durable first: prepared on a copy of the current machine, then saved. */
+  const transition = (fn: (c: Change) => void): Promise<Change> =>
+    book.exclusive(mac, async () => {
+      const c = Change.of(current());
+      fn(c);
+      await book.save(c);
+      return c;
+    });
+
   return {
     mac,
     generation,
     async fetchJob(): Promise<InstallJob> {
-      const m = current();
-      if (m.state === "installed" || m.state === "failed") {
-        throw new CallbackRefused(409, `machine ${mac} is ${m.state}; rearm it to install again`);
-      }
-      book.startInstallClock(m);
-      book.move(m, "installing");
-      book.record(m, "job", {});
-      await book.putMachine(m);
+      const { m } = await transition((c) => {
+        if (c.m.state === "installed" || c.m.state === "failed") {
+          throw new CallbackRefused(
+            409,
+            `machine ${mac} is ${c.m.state}; rearm it to install again`,
+          );
+        }
+        c.startInstallClock();
+        c.move("installing");
+        c.record("job", {});
+      });
       return {
         mac: m.mac,
         generation: m.generation,
@@ -77,39 +90,39 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       };
     },
     async progress(p: InstallProgress): Promise<MachineView> {
-      const m = current();
-      refuseEnded(m);
-      book.move(m, "installing");
-      m.phase = p.phase;
-      if (p.progress !== undefined) m.progress = p.progress;
-      book.record(m, "progress", { ...p });
-      await book.putMachine(m);
-      return deps.view(m);
+      const c = await transition((c) => {
+        refuseEnded(c.m);
+        c.move("installing");
+        c.m.phase = p.phase;
+        if (p.progress !== undefined) c.m.progress = p.progress;
+        c.record("progress", { ...p });
+      });
+      return deps.view(c.m);
     },
     async complete(hostPublicKey: string | null): Promise<MachineView> {
-      const m = current();
-      if (m.state === "installed") return deps.view(m); // a retried callback
-      refuseEnded(m);
-      m.hostPublicKey = hostPublicKey;
-      m.progress = 100;
-      m.phase = "installed";
-      if (m.bootStartedAt)
-        book.metrics.installSeconds.observe((Date.now() - Date.parse(m.bootStartedAt)) / 1000);
-      book.move(m, "installed");
-      book.record(m, "complete", hostPublicKey ? { hostPublicKey } : {});
-      await book.putMachine(m);
-      startHook(deps, m);
-      return deps.view(m);
+      const c = await transition((c) => {
+        if (c.m.state === "installed") return; // a retried callback: nothing to save
+        refuseEnded(c.m);
+        Object.assign(c.m, { hostPublicKey, progress: 100, phase: "installed" });
+        c.move("installed");
+        c.record("complete", hostPublicKey ? { hostPublicKey } : {});
+      });
+      if (c.events.length > 0) {
+        if (c.m.bootStartedAt)
+          book.metrics.installSeconds.observe((Date.now() - Date.parse(c.m.bootStartedAt)) / 1000);
+        startHook(deps, c.m);
+      }
+      return deps.view(c.m);
     },
     async failed(message: string, log: string | null): Promise<MachineView> {
-      const m = current();
-      if (m.state === "failed") return deps.view(m);
-      refuseEnded(m);
-      m.failure = { message, log };
-      book.move(m, "failed");
-      book.record(m, "failed", { message, log });
-      await book.putMachine(m);
-      return deps.view(m);
+      const c = await transition((c) => {
+        if (c.m.state === "failed") return; // a retried callback
+        refuseEnded(c.m);
+        c.m.failure = { message, log };
+        c.move("failed");
+        c.record("failed", { message, log });
+      });
+      return deps.view(c.m);
     },
   };
 }
@@ -127,16 +140,16 @@ function startHook(deps: SessionDeps, m: MachineRecord): void {
         { mac: m.mac, hook: command, ...r },
         "onInstalled hook finished",
       );
-      const cur = book.machines.get(m.mac);
-      if (cur) {
-        book.record(cur, "hook", {
+      // Like a boot step: recorded on the machine as it is now, on disk with the next commit.
+      book.step(m.mac, (c) =>
+        c.record("hook", {
           exitCode: r.exitCode,
           ok,
           ms: r.ms,
           output: r.output.slice(-2000),
           error: r.error,
-        });
-      }
+        }),
+      );
     }),
   );
 }

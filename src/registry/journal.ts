@@ -1,6 +1,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { syncDir } from "./fsync.js";
+import { StateWriteFailed } from "./write-failed.js";
 
 /** Boot-step events wait at most this long for their fsync; a crash may lose them. */
 export const COMMIT_MS = 100;
@@ -12,24 +13,42 @@ export function journalName(index: number): string {
 
 export const JOURNAL_FILE = /^journal-(\d{6,})\.jsonl$/;
 
-interface Waiter {
+/** A durable append: its lines, what it changes once they are on disk, and its caller. */
+interface Durable {
+  text: string;
+  apply: () => void;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
 
+interface OpenFile {
+  fh: FileHandle;
+  path: string;
+  /** Bytes in the file: where a failed write is cut back to. */
+  size: number;
+}
+
 /**
- * The append-only journal: one JSON line per change, written with group commit. A durable
- * append (a machine record) starts a write at once and resolves after the fsync that
- * covers it; a plain append (a boot step) waits up to COMMIT_MS for company, so one
- * fsync covers many events and a boot step costs its line, not a page.
+ * The append-only journal: one JSON line per change, written with group commit. Two kinds
+ * of append:
+ *
+ * - plain (a boot step): its change is already in memory; the line waits up to COMMIT_MS
+ *   for company, so one fsync covers many events and a boot step costs its line, not a
+ *   page; a crash or a failed write may lose it.
+ * - durable (a registration, a removal, an installer transition): durable first, visible
+ *   after. The write starts at once; `apply` (which makes the change visible in memory)
+ *   runs only after the fsync that covers it, synchronously, before anything else can
+ *   read the state; when the write fails, `apply` never runs and the caller gets the error.
  *
  * Writes are strictly serial (one `chain`), across rotations too: a file is complete and
  * synced before the next one receives a byte, so only the newest file can end torn.
  */
 export class Journal {
-  private fh: FileHandle | null = null;
+  private file: OpenFile | null = null;
+  /** Plain lines: already in memory. */
   private pending: string[] = [];
-  private waiters: Waiter[] = [];
+  /** Durable appends: not in memory until written. */
+  private durable: Durable[] = [];
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> | null = null;
   /** Bytes in journal files not yet folded into a snapshot. */
@@ -39,7 +58,7 @@ export class Journal {
     private readonly dir: string,
     /** The file appends go to; earlier ones are read at start-up only. */
     public index: number,
-    private readonly onError: (e: unknown) => void,
+    private readonly onError: (e: StateWriteFailed) => void,
     /** Called after each write, e.g. to start a compaction. */
     private readonly onWritten: () => void,
   ) {}
@@ -52,36 +71,40 @@ export class Journal {
     }
   }
 
-  appendDurable(line: string): Promise<void> {
-    this.pending.push(line);
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+  /** Resolves once `text` is on disk and `apply` has run; rejects (and never applies) if not. */
+  appendDurable(text: string, apply: () => void): Promise<void> {
+    const done = new Promise<void>((resolve, reject) =>
+      this.durable.push({ text, apply, resolve, reject }),
+    );
     this.kick();
     return done;
   }
 
   /** Resolves once everything appended so far is on disk. */
   flush(): Promise<void> {
-    if (this.pending.length === 0) return this.chain ?? Promise.resolve();
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    this.kick();
-    return done;
+    if (this.pending.length === 0 && this.durable.length === 0)
+      return this.chain ?? Promise.resolve();
+    return this.appendDurable("", () => undefined);
   }
 
   /**
    * Ends the current file and starts the next; `capture` runs synchronously at the cut, so
-   * what it sees is exactly what the ended files hold. Resolves once they are synced.
+   * what it sees is exactly what the ended files hold: the plain lines (already in memory)
+   * go to the ended file, durable appends still waiting (not yet in memory) to the next.
+   * Resolves once the ended files are synced.
    */
   async rotate<T>(capture: () => T): Promise<T> {
     while (this.chain) await this.chain;
     const value = capture();
-    const batch = this.take();
-    const old = { fh: this.fh, index: this.index };
-    this.fh = null;
+    const text = this.pending.join("");
+    this.pending = [];
+    const old = { file: this.file, index: this.index };
+    this.file = null;
     this.index += 1;
     this.bytes = 0;
     this.chain = (async () => {
-      const fh = await this.write(old.fh, old.index, batch);
-      await fh?.close();
+      const file = await this.write(old.file, old.index, { text, durable: [] });
+      await file?.fh.close();
     })().finally(() => this.next());
     await this.chain;
     return value;
@@ -90,62 +113,91 @@ export class Journal {
   async close(): Promise<void> {
     await this.flush();
     while (this.chain) await this.chain;
-    await this.fh?.close();
-    this.fh = null;
-  }
-
-  private take(): { text: string; waiters: Waiter[] } {
-    const batch = { text: this.pending.join(""), waiters: this.waiters };
-    this.pending = [];
-    this.waiters = [];
-    return batch;
+    await this.file?.fh.close();
+    this.file = null;
   }
 
   private kick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.chain || this.pending.length === 0) return;
-    const batch = this.take();
+    if (this.chain || (this.pending.length === 0 && this.durable.length === 0)) return;
+    // Plain lines first: they happened before any durable change still waiting here (a
+    // machine's boot steps wait for its pending change: see MachineBook.step).
+    const durable = this.durable;
+    const text = this.pending.join("") + durable.map((d) => d.text).join("");
+    this.pending = [];
+    this.durable = [];
     this.chain = (async () => {
-      this.fh = await this.write(this.fh, this.index, batch);
+      this.file = await this.write(this.file, this.index, { text, durable });
     })().finally(() => this.next());
   }
 
-  /** Writes and syncs one batch (opening file `index` if need be); settles its waiters. */
+  /**
+   * Writes and syncs one batch (opening file `index` if need be), then applies and settles
+   * its durable appends. A failed write is cut back off the file, so a refused change can
+   * never come back at the next start.
+   */
   private async write(
-    fh: FileHandle | null,
+    file: OpenFile | null,
     index: number,
-    batch: { text: string; waiters: Waiter[] },
-  ): Promise<FileHandle | null> {
+    batch: { text: string; durable: Durable[] },
+  ): Promise<OpenFile | null> {
+    const path = file?.path ?? join(this.dir, journalName(index));
     try {
       if (batch.text) {
-        if (!fh) {
-          fh = await open(join(this.dir, journalName(index)), "a", 0o600);
+        if (!file) {
+          const fh = await open(path, "a", 0o600);
+          file = { fh, path, size: (await fh.stat()).size };
           // The new name must survive a crash as well as the bytes written under it.
           await syncDir(this.dir);
         }
-        await fh.appendFile(batch.text); // loops until all is written, unlike write()
-        await fh.sync();
-        if (index === this.index) this.bytes += Buffer.byteLength(batch.text);
+        await file.fh.appendFile(batch.text); // loops until all is written, unlike write()
+        await file.fh.sync();
+        const n = Buffer.byteLength(batch.text);
+        file.size += n;
+        if (index === this.index) this.bytes += n;
       }
-      for (const w of batch.waiters) w.resolve();
     } catch (e) {
-      for (const w of batch.waiters) w.reject(e);
-      if (batch.waiters.length === 0) this.onError(e);
-      // A failed write may have left half a line: later lines go to a new file, so that
-      // half line stays a torn tail (ignored at start-up), not a corrupt middle.
-      await fh?.close().catch(() => undefined);
+      const failed = new StateWriteFailed(e, path);
+      this.onError(failed);
+      for (const d of batch.durable) d.reject(failed);
+      return this.cutBack(file, index);
+    }
+    for (const d of batch.durable) {
+      try {
+        d.apply();
+      } catch (e) {
+        d.reject(e); // a bug, not a write failure: the line is on disk, the caller hears
+        continue;
+      }
+      d.resolve();
+    }
+    return file;
+  }
+
+  /**
+   * After a failed write: the file is truncated to what it held before, so neither half a
+   * line nor a whole line of a refused change stays. If even that fails, later lines go to
+   * a new file, and what is left is this file's torn tail (ignored at start-up).
+   */
+  private async cutBack(file: OpenFile | null, index: number): Promise<OpenFile | null> {
+    if (!file) return null;
+    try {
+      await file.fh.truncate(file.size);
+      await file.fh.sync();
+      return file;
+    } catch {
+      await file.fh.close().catch(() => undefined);
       if (index === this.index) this.index += 1;
       return null;
     }
-    return fh;
   }
 
   /** After a write: durable appends that arrived meanwhile go at once, events on the timer. */
   private next(): void {
     this.chain = null;
     this.onWritten();
-    if (this.waiters.length > 0) this.kick();
+    if (this.durable.length > 0) this.kick();
     else if (this.pending.length > 0 && !this.timer) {
       this.timer = setTimeout(() => this.kick(), COMMIT_MS);
       this.timer.unref();

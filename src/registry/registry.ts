@@ -5,7 +5,8 @@ import type { Logger } from "../core/log.js";
 import type { Mac } from "../core/mac.js";
 import type { Metrics } from "../core/metrics.js";
 import { insideDir } from "../core/paths.js";
-import { MachineBook, now } from "./book.js";
+import { MachineBook } from "./book.js";
+import { Change, now } from "./change.js";
 import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
 import { openSession } from "./installer.js";
 import type {
@@ -30,8 +31,9 @@ export interface RegistryOptions {
 }
 
 /**
- * The machine registry: the only owner of machine state and of boot policy. Every mutation
- * is on disk before the promise it returns resolves. It opens three doors (src/registry/
+ * The machine registry: the only owner of machine state and of boot policy. Every change it
+ * acknowledges is on disk before it takes effect (src/registry/book.ts); one that cannot be
+ * written is refused (StateWriteFailed) and changes nothing. It opens three doors (src/registry/
  * doors.ts): the boot oracle for the servers, the installer door, the control door.
  */
 export class Registry implements BootOracle, InstallerDoor, ControlDoor {
@@ -94,49 +96,46 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
         );
       }
     }
-    const existing = this.book.machines.get(mac);
-    if (!existing) {
-      const m = newRecord(mac, reg, now());
-      this.book.machines.set(mac, m);
-      // The record goes to the journal before its first event, which replay would drop.
-      const saved = this.book.putMachine(m);
-      this.book.record(m, "registered", {});
-      await saved;
-      return { machine: this.view(m), created: true };
-    }
-    if (applyRegistration(existing, reg)) this.book.record(existing, "updated", {});
-    await this.book.putMachine(existing);
-    return { machine: this.view(existing), created: false };
+    return this.book.exclusive(mac, async () => {
+      const existing = this.book.machines.get(mac);
+      const c = existing ? Change.of(existing) : new Change(newRecord(mac, reg, now()));
+      if (!existing) c.record("registered", {});
+      else if (applyRegistration(c.m, reg)) c.record("updated", {});
+      await this.book.save(c);
+      return { machine: this.view(c.m), created: !existing };
+    });
   }
 
-  async remove(mac: Mac): Promise<boolean> {
-    const m = this.book.machines.get(mac);
-    if (!m) return false;
-    this.book.machines.delete(mac);
-    this.book.emit({ at: now(), mac, generation: m.generation, type: "removed", state: m.state });
-    this.book.updateGauge();
-    await this.book.removeMachine(mac);
-    return true;
+  remove(mac: Mac): Promise<boolean> {
+    return this.book.exclusive(mac, async () => {
+      const m = this.book.machines.get(mac);
+      if (!m) return false;
+      await this.book.remove(m);
+      return true;
+    });
   }
 
   /** A new generation: new token, back to `registered`, so the machine installs again. */
-  async rearm(mac: Mac): Promise<MachineView | null> {
-    const m = this.book.machines.get(mac);
-    if (!m) return null;
-    m.generation += 1;
-    m.token = newInstallToken();
-    Object.assign(m, {
-      phase: null,
-      progress: null,
-      failure: null,
-      hostPublicKey: null,
-      bootStartedAt: null,
-      armedAt: now(),
+  rearm(mac: Mac): Promise<MachineView | null> {
+    return this.book.exclusive(mac, async () => {
+      const m = this.book.machines.get(mac);
+      if (!m) return null;
+      const c = Change.of(m);
+      Object.assign(c.m, {
+        generation: m.generation + 1,
+        token: newInstallToken(),
+        state: "registered",
+        phase: null,
+        progress: null,
+        failure: null,
+        hostPublicKey: null,
+        bootStartedAt: null,
+        armedAt: now(),
+      });
+      c.record("rearmed", {});
+      await this.book.save(c);
+      return this.view(c.m);
     });
-    m.state = "registered";
-    this.book.record(m, "rearmed", {});
-    await this.book.putMachine(m);
-    return this.view(m);
   }
 
   /**
@@ -203,22 +202,19 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
   }
 
   noteBootStep(mac: Mac, step: BootStep): void {
-    const m = this.book.machines.get(mac);
-    if (!m) return;
     const { type, ...details } = step;
-    if (type === "dhcp" && m.bootStartedAt === null) {
-      this.opts.metrics.dhcpFirstAnswerSeconds.observe(
-        (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
-      );
-    }
-    const before = { started: m.bootStartedAt, state: m.state };
-    this.book.startInstallClock(m);
-    // The LAN HTTP server saw the script, kernel or initrd fetched: the machine is booting.
-    if (type !== "dhcp" && type !== "tftp" && m.state === "registered")
-      this.book.move(m, "booting");
-    this.book.record(m, type, details);
-    // Only a changed state or install clock is a record change; the event is its own line.
-    if (m.bootStartedAt !== before.started || m.state !== before.state) this.book.saveQuietly(m);
+    this.book.step(mac, (c) => {
+      const m = c.m;
+      if (type === "dhcp" && m.bootStartedAt === null) {
+        this.opts.metrics.dhcpFirstAnswerSeconds.observe(
+          (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
+        );
+      }
+      c.startInstallClock();
+      // The LAN HTTP server saw the script, kernel or initrd fetched: the machine is booting.
+      if (type !== "dhcp" && type !== "tftp" && m.state === "registered") c.move("booting");
+      c.record(type, details);
+    });
   }
 
   // ---- the installer side (InstallerDoor) ----------------------------------------------

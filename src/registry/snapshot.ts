@@ -1,4 +1,4 @@
-import { open, rename, readFile } from "node:fs/promises";
+import { open, rename, readFile, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Mac } from "../core/mac.js";
 import { STATES, type MachineRecord } from "./machine.js";
@@ -55,6 +55,9 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
     throw new StateError(`cannot read state file ${path}: ${(e as Error).message}`);
   }
 }
+
+/** `machines.json.tmp-PID`: a snapshot being written; one left at start-up a crash left. */
+export const SNAPSHOT_TEMP = /^machines\.json\.tmp-\d+$/;
 
 /** A format-2 snapshot a line at a time; null when the first line is not its header. */
 async function readLines(path: string): Promise<Snapshot | null> {
@@ -132,10 +135,27 @@ export async function writeSnapshot(
   machines: readonly MachineRecord[],
 ): Promise<number> {
   const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const bytes = await writeTemp(tmp, journal, machines);
+    await rename(tmp, path);
+    await syncDir(dirname(path));
+    return bytes;
+  } catch (e) {
+    // A failed write (a full disk) leaves no temp file as large as the state behind.
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function writeTemp(
+  tmp: string,
+  journal: number,
+  machines: readonly MachineRecord[],
+): Promise<number> {
   const fh = await open(tmp, "w", 0o600);
   let bytes = 0;
   const put = async (text: string) => {
-    await fh.write(text);
+    await fh.writeFile(text); // all of it: a write() may be short
     bytes += Buffer.byteLength(text);
   };
   try {
@@ -151,7 +171,5 @@ export async function writeSnapshot(
   } finally {
     await fh.close();
   }
-  await rename(tmp, path);
-  await syncDir(dirname(path));
   return bytes;
 }

@@ -12,12 +12,15 @@ import {
   setLine,
   type MachinePatch,
 } from "./replay.js";
-import { readSnapshot, writeSnapshot } from "./snapshot.js";
+import { readSnapshot, SNAPSHOT_TEMP, writeSnapshot } from "./snapshot.js";
 
 export { StateError } from "./snapshot.js";
 
 /** The journal is folded into the snapshot once it holds this much, or as much as the snapshot. */
 const COMPACT_MIN_BYTES = 4 << 20;
+
+/** After a failed compaction (a full disk), the next try waits this long. */
+const COMPACT_RETRY_MS = 60_000;
 
 /**
  * What the registry needs from its storage, and the guarantee of each operation. Another
@@ -27,12 +30,16 @@ const COMPACT_MIN_BYTES = 4 << 20;
 export interface RegistryStore {
   /** Every machine with its history, as of the last durable change. */
   load(): Promise<MachineRecord[]>;
-  /** The whole record (history aside); resolves once it survives a crash. */
-  putMachine(m: MachineRecord): Promise<void>;
+  /**
+   * The whole record (history aside) and the events that changed it; `apply` makes the
+   * change visible and runs only once it survives a crash, before the promise resolves.
+   * Rejects with StateWriteFailed (and never applies) when it cannot be written.
+   */
+  putMachine(m: MachineRecord, events: readonly MachineEvent[], apply: () => void): Promise<void>;
   /** Fire and forget, like an event: what a boot step changed in the record. */
   patchMachine(p: MachinePatch): void;
-  /** Resolves once the removal survives a crash. */
-  removeMachine(mac: Mac): Promise<void>;
+  /** As putMachine: `apply` runs once the removal survives a crash. */
+  removeMachine(mac: Mac, apply: () => void): Promise<void>;
   /** Fire and forget: in order with the calls above, on disk soon; a crash may lose it. */
   appendEvent(e: MachineEvent): void;
   /** Folds what accumulated into the compact form; callable any time. */
@@ -54,6 +61,9 @@ export class StateStore implements RegistryStore {
   /** Journal bytes from before this start, not yet folded. */
   private loadedBytes = 0;
   private compacting: Promise<void> | null = null;
+  private compactAfter = 0;
+  /** Torn last lines found at start-up (what a crash mid-append leaves). */
+  tornLines = 0;
 
   constructor(
     readonly dir: string,
@@ -71,10 +81,13 @@ export class StateStore implements RegistryStore {
 
   /**
    * The snapshot, then every journal file it does not cover, in order. Appends go to a
-   * new file, so a file that ended torn is never written to again.
+   * new file, so a file that ended torn is never written to again. What crashes left
+   * behind (snapshot temp files, journal files a snapshot already covers) is removed.
    */
   async load(): Promise<MachineRecord[]> {
     await mkdir(this.dir, { recursive: true, mode: 0o750 });
+    for (const name of await readdir(this.dir))
+      if (SNAPSHOT_TEMP.test(name)) await unlink(join(this.dir, name));
     const snap = await readSnapshot(this.path);
     this.snapshotBytes = snap.bytes;
     const byMac = new Map(snap.machines.map((m) => [m.mac, m]));
@@ -96,6 +109,7 @@ export class StateStore implements RegistryStore {
       next = f.index + 1;
     }
     this.journal.index = next;
+    this.tornLines = torn;
     if (torn > 0)
       this.log.warn(
         { tornLines: torn, dir: this.dir },
@@ -104,16 +118,17 @@ export class StateStore implements RegistryStore {
     return [...byMac.values()];
   }
 
-  putMachine(m: MachineRecord): Promise<void> {
-    return this.journal.appendDurable(putLine(m));
+  putMachine(m: MachineRecord, events: readonly MachineEvent[], apply: () => void): Promise<void> {
+    // The record first: replay drops events of a machine it has not seen.
+    return this.journal.appendDurable(putLine(m) + events.map(eventLine).join(""), apply);
   }
 
   patchMachine(p: MachinePatch): void {
     this.journal.append(setLine(p));
   }
 
-  removeMachine(mac: Mac): Promise<void> {
-    return this.journal.appendDurable(delLine(mac));
+  removeMachine(mac: Mac, apply: () => void): Promise<void> {
+    return this.journal.appendDurable(delLine(mac), apply);
   }
 
   appendEvent(e: MachineEvent): void {
@@ -121,17 +136,26 @@ export class StateStore implements RegistryStore {
   }
 
   /**
-   * Cuts the journal, takes the machines as they are at the cut (records are replaced, not
-   * changed in place, so a shallow copy is a consistent one), writes them as the new
-   * snapshot naming the first journal file it does not cover, then deletes the covered ones.
+   * Cuts the journal, takes the machines as they are at the cut (a shallow copy: nested
+   * values are replaced, never changed in place, so it is a consistent one), writes them as
+   * the new snapshot naming the first journal file it does not cover, then deletes the
+   * covered ones. When the snapshot cannot be written, the old one and every journal file
+   * stay, and nothing is lost.
    */
   compact(): Promise<void> {
     this.compacting ??= (async () => {
+      const unfolded = this.journal.bytes;
       const cut = await this.journal.rotate(() => ({
         machines: this.machines().map((m) => ({ ...m, events: [...m.events] })),
         from: this.journal.index + 1,
       }));
-      this.snapshotBytes = await writeSnapshot(this.path, cut.from, cut.machines);
+      try {
+        this.snapshotBytes = await writeSnapshot(this.path, cut.from, cut.machines);
+      } catch (e) {
+        this.loadedBytes += unfolded; // still to fold
+        this.compactAfter = Date.now() + COMPACT_RETRY_MS;
+        throw e;
+      }
       this.loadedBytes = 0;
       for (const name of await readdir(this.dir)) {
         const index = Number(JOURNAL_FILE.exec(name)?.[1] ?? NaN);
@@ -141,16 +165,20 @@ export class StateStore implements RegistryStore {
     return this.compacting;
   }
 
+  /** A stop never hangs or throws on a full disk: what cannot be written is logged. */
   async close(): Promise<void> {
-    await this.journal.flush();
-    await this.compacting;
-    if (this.journal.bytes + this.loadedBytes > 0) await this.compact();
-    await this.journal.close();
+    const logged = (what: string) => (err: unknown) => this.log.error({ err }, what);
+    await this.journal.flush().catch(() => undefined); // logged by the journal
+    await this.compacting?.catch(() => undefined);
+    if (this.journal.bytes + this.loadedBytes > 0)
+      await this.compact().catch(logged("cannot compact the state journal"));
+    await this.journal.close().catch(() => undefined);
   }
 
   private maybeCompact(): void {
     const unfolded = this.journal.bytes + this.loadedBytes;
     if (this.compacting || unfolded < Math.max(COMPACT_MIN_BYTES, this.snapshotBytes)) return;
+    if (Date.now() < this.compactAfter) return;
     this.compact().catch((err: unknown) =>
       this.log.error({ err }, "cannot compact the state journal"),
     );

@@ -21,8 +21,8 @@ async function open(stateDir?: string) {
     { level: "warn" },
     { write: (l: string) => lines.push(JSON.parse(l) as (typeof lines)[number]) },
   );
-  const { registry: r } = await testRegistry({ stateDir: dir, log });
-  return { r, dir, logged: lines };
+  const { registry: r, metrics } = await testRegistry({ stateDir: dir, log });
+  return { r, dir, logged: lines, metrics };
 }
 
 const journals = async (dir: string) =>
@@ -120,6 +120,7 @@ test("a torn last journal line is ignored and counted; the start goes on", async
     [mac, m2],
   );
   assert.equal(again.logged.find((l) => l.tornLines !== undefined)?.tornLines, 1);
+  assert.equal((await again.metrics.stateTornLines.get()).values[0]?.value, 1, "and counted");
   // The torn file is not appended to: what follows goes to a new file and loads too.
   await again.r.rearm(m2);
   const third = await open(dir);
@@ -167,4 +168,47 @@ test("a compaction cut short after its rename: the folded journal left behind is
   const third = await open(dir);
   assert.deepEqual(third.r.get(mac), expected);
   assert.deepEqual(await journals(dir), [], "a stale journal is removed at start-up");
+});
+
+test("snapshot temp files that crashes left are removed at start", async () => {
+  const { r, dir } = await open();
+  await r.upsert(mac, reg);
+  await r.close();
+  for (let i = 0; i < 20; i++)
+    await writeFile(join(dir, `machines.json.tmp-${4000 + i}`), '{"format": 2, "journal": 0');
+  const again = await open(dir);
+  assert.deepEqual(
+    (await readdir(dir)).filter((n) => n.includes(".tmp")),
+    [],
+  );
+  assert.deepEqual(
+    again.r.list().map((m) => m.mac),
+    [mac],
+  );
+  await again.r.close();
+});
+
+test("a boot step that arrives while a rearm is being written lands after it, live and replayed", async () => {
+  const { r, dir } = await open();
+  await r.upsert(mac, reg);
+  const rearmed = r.rearm(mac);
+  r.noteBootStep(mac, { type: "kernel", bytes: 1, status: 200 });
+  assert.equal(r.get(mac)?.generation, 1, "not visible before it is written");
+  await rearmed;
+  await new Promise((res) => setImmediate(res));
+  const live = r.get(mac);
+  assert.equal(live?.generation, 2);
+  assert.equal(live?.state, "booting", "the step counted for the new generation");
+  assert.deepEqual(
+    live?.events.slice(-3).map((e) => [e.generation, e.type]),
+    [
+      [2, "rearmed"],
+      [2, "state"],
+      [2, "kernel"],
+    ],
+  );
+  await r.close();
+  const again = await open(dir);
+  assert.deepEqual(again.r.get(mac), live);
+  await again.r.close();
 });

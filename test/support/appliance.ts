@@ -34,15 +34,26 @@ export interface RunningServe {
 
 /** Starts the real `landscaper serve` on loopback with a fresh state dir (or the given one). */
 export async function startServe(
-  opts: { dir?: string; extra?: string[]; httpPort?: number; tftp?: boolean } = {},
+  opts: {
+    dir?: string;
+    extra?: string[];
+    httpPort?: number;
+    tftp?: boolean;
+    /** proxyDHCP on these loopback ports (else none). */
+    dhcp?: { port: number; proxyPort: number };
+    /** A command serve runs under, such as `nsenter -t PID -m --` (it must exec, keeping the PID). */
+    prefix?: string[];
+  } = {},
 ): Promise<RunningServe> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lst-spine-")));
   const socket = join(dir, "control.sock");
   const stateDir = join(dir, "state");
   const httpPort = opts.httpPort ?? (await freePort());
+  const [command, ...prefixArgs] = [...(opts.prefix ?? []), process.execPath];
   const proc = spawn(
-    process.execPath,
+    command,
     [
+      ...prefixArgs,
       CLI,
       "serve",
       "--address",
@@ -53,7 +64,9 @@ export async function startServe(
       socket,
       "--http-port",
       String(httpPort),
-      "--no-dhcp",
+      ...(opts.dhcp
+        ? ["--dhcp-port", String(opts.dhcp.port), "--proxy-dhcp-port", String(opts.dhcp.proxyPort)]
+        : ["--no-dhcp"]),
       ...(opts.tftp ? [] : ["--no-tftp"]),
       "--no-mdns",
       ...(opts.extra ?? []),
