@@ -78,6 +78,11 @@ export function createMetrics() {
       labelNames: ["action", "outcome"] as const,
       registers: [registry],
     }),
+    stateTornLines: new Counter({
+      name: "landscaper_state_torn_journal_lines_total",
+      help: "Torn last journal lines (a crash mid-append) found and ignored at start-up",
+      registers: [registry],
+    }),
     machines: new Gauge({
       name: "landscaper_machines",
       help: "Machines by state",

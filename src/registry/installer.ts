@@ -5,13 +5,14 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { Mac } from "../core/mac.js";
-import { now, type MachineBook } from "./book.js";
+import type { MachineBook } from "./book.js";
 import {
   CallbackRefused,
   type InstallJob,
   type InstallProgress,
   type InstallSession,
 } from "./doors.js";
+import { Change, now } from "./change.js";
 import { runHook } from "./hooks.js";
 import type { MachineRecord, MachineView } from "./machine.js";
 
@@ -63,30 +64,49 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       );
   };
 
+  /** One transition, durable first: prepared on a copy of the current machine, then saved. */
+  const transition = (fn: (c: Change) => void): Promise<Change> =>
+    book.exclusive(mac, async () => {
+      const c = Change.of(current());
+      fn(c);
+      await book.save(c);
+      return c;
+    });
+
   return {
     mac,
     generation,
     async fetchJob(): Promise<InstallJob> {
-      const m = current();
-      if (m.state === "installed" || m.state === "failed") {
-        throw new CallbackRefused(409, `machine ${mac} is ${m.state}; rearm it to install again`);
-      }
       // The private key goes out once per generation: a second ask means two holders of the
       // token, and the one asking now may be the impostor. Refuse it and tell the owner.
-      if (m.keyHandedOutAt) {
-        book.record(m, "warning", { reason: "job-fetched-again", firstAt: m.keyHandedOutAt });
-        book.persistQuietly();
-        throw new CallbackRefused(
-          409,
-          `the job of ${mac} generation ${m.generation} and its installation host key were ` +
-            `handed out at ${m.keyHandedOutAt}; someone else may have them: rearm to install again`,
-        );
-      }
-      m.keyHandedOutAt = now();
-      book.startInstallClock(m);
-      book.move(m, "installing");
-      book.record(m, "job", {});
-      await book.persist();
+      let handedOutAt: string | null = null;
+      const { m } = await transition((c) => {
+        if (c.m.state === "installed" || c.m.state === "failed") {
+          throw new CallbackRefused(
+            409,
+            `machine ${mac} is ${c.m.state}; rearm it to install again`,
+          );
+        }
+        if (c.m.keyHandedOutAt) {
+          handedOutAt = c.m.keyHandedOutAt;
+          throw new CallbackRefused(
+            409,
+            `the job of ${mac} generation ${c.m.generation} and its installation host key were ` +
+              `handed out at ${handedOutAt}; someone else may have them: rearm to install again`,
+          );
+        }
+        c.m.keyHandedOutAt = now();
+        c.startInstallClock();
+        c.move("installing");
+        c.record("job", {});
+      }).catch((err: unknown) => {
+        // The refusal itself is worth keeping: the warning goes in as a boot step does.
+        if (handedOutAt !== null) {
+          const firstAt = handedOutAt;
+          book.step(mac, (s) => s.record("warning", { reason: "job-fetched-again", firstAt }));
+        }
+        throw err;
+      });
       return {
         mac: m.mac,
         generation: m.generation,
@@ -96,39 +116,39 @@ export function openSession(deps: SessionDeps, mac: Mac, token: string | null): 
       };
     },
     async progress(p: InstallProgress): Promise<MachineView> {
-      const m = current();
-      refuseEnded(m);
-      book.move(m, "installing");
-      m.phase = p.phase;
-      if (p.progress !== undefined) m.progress = p.progress;
-      book.record(m, "progress", { ...p });
-      await book.persist();
-      return deps.view(m);
+      const c = await transition((c) => {
+        refuseEnded(c.m);
+        c.move("installing");
+        c.m.phase = p.phase;
+        if (p.progress !== undefined) c.m.progress = p.progress;
+        c.record("progress", { ...p });
+      });
+      return deps.view(c.m);
     },
     async complete(hostPublicKey: string | null): Promise<MachineView> {
-      const m = current();
-      if (m.state === "installed") return deps.view(m); // a retried callback
-      refuseEnded(m);
-      m.hostPublicKey = hostPublicKey;
-      m.progress = 100;
-      m.phase = "installed";
-      if (m.bootStartedAt)
-        book.metrics.installSeconds.observe((Date.now() - Date.parse(m.bootStartedAt)) / 1000);
-      book.move(m, "installed");
-      book.record(m, "complete", hostPublicKey ? { hostPublicKey } : {});
-      await book.persist();
-      startHook(deps, m);
-      return deps.view(m);
+      const c = await transition((c) => {
+        if (c.m.state === "installed") return; // a retried callback: nothing to save
+        refuseEnded(c.m);
+        Object.assign(c.m, { hostPublicKey, progress: 100, phase: "installed" });
+        c.move("installed");
+        c.record("complete", hostPublicKey ? { hostPublicKey } : {});
+      });
+      if (c.events.length > 0) {
+        if (c.m.bootStartedAt)
+          book.metrics.installSeconds.observe((Date.now() - Date.parse(c.m.bootStartedAt)) / 1000);
+        startHook(deps, c.m);
+      }
+      return deps.view(c.m);
     },
     async failed(message: string, log: string | null): Promise<MachineView> {
-      const m = current();
-      if (m.state === "failed") return deps.view(m);
-      refuseEnded(m);
-      m.failure = { message, log };
-      book.move(m, "failed");
-      book.record(m, "failed", { message, log });
-      await book.persist();
-      return deps.view(m);
+      const c = await transition((c) => {
+        if (c.m.state === "failed") return; // a retried callback
+        refuseEnded(c.m);
+        c.m.failure = { message, log };
+        c.move("failed");
+        c.record("failed", { message, log });
+      });
+      return deps.view(c.m);
     },
   };
 }
@@ -146,17 +166,16 @@ function startHook(deps: SessionDeps, m: MachineRecord): void {
         { mac: m.mac, hook: command, ...r },
         "onInstalled hook finished",
       );
-      const cur = book.machines.get(m.mac);
-      if (cur) {
-        book.record(cur, "hook", {
+      // Like a boot step: recorded on the machine as it is now, on disk with the next commit.
+      book.step(m.mac, (c) =>
+        c.record("hook", {
           exitCode: r.exitCode,
           ok,
           ms: r.ms,
           output: r.output.slice(-2000),
           error: r.error,
-        });
-        book.persistQuietly();
-      }
+        }),
+      );
     }),
   );
 }

@@ -162,9 +162,6 @@ export class MachinePower {
   ): void {
     this.book.metrics.powerActions.inc({ action: d.action, outcome: d.error?.kind ?? "ok" });
     this.book.log[d.ok ? "info" : "warn"]({ mac, ...d }, "power action finished");
-    const cur = this.book.machines.get(mac);
-    if (!cur) return;
-    this.book.record(cur, "power", d);
-    this.book.persistQuietly();
+    this.book.step(mac, (c) => c.record("power", d));
   }
 }

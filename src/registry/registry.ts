@@ -7,7 +7,8 @@ import type { Metrics } from "../core/metrics.js";
 import type { FileRoots } from "../core/files.js";
 import { Refusal } from "../core/refusal.js";
 import type { Power, PowerAction, PowerOutcome } from "../power/power.js";
-import { MachineBook, now } from "./book.js";
+import { MachineBook } from "./book.js";
+import { Change, now } from "./change.js";
 import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
 import { openSession } from "./installer.js";
 import type {
@@ -21,7 +22,7 @@ import { MachinePower, type PoweredMachine } from "./power.js";
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
 import { InvalidRegistration } from "./registration.js";
 
-export { EVENTS_KEPT } from "./book.js";
+export { EVENTS_KEPT } from "./history.js";
 
 export interface RegistryOptions {
   stateDir: string;
@@ -39,8 +40,9 @@ export interface RegistryOptions {
 }
 
 /**
- * The machine registry: the only owner of machine state and of boot policy. Every mutation
- * is on disk before the promise it returns resolves. It opens three doors (src/registry/
+ * The machine registry: the only owner of machine state and of boot policy. Every change it
+ * acknowledges is on disk before it takes effect (src/registry/book.ts); one that cannot be
+ * written is refused (StateWriteFailed) and changes nothing. It opens three doors (src/registry/
  * doors.ts): the boot oracle for the servers, the installer door, the control door.
  */
 export class Registry implements BootOracle, InstallerDoor, ControlDoor {
@@ -101,51 +103,51 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
       const why = await this.opts.files.refusal(reg[field]);
       if (why !== null) throw new InvalidRegistration(field, `${field}: ${why}`);
     }
-    const existing = this.book.machines.get(mac);
-    if (!existing) {
-      const m = newRecord(mac, reg, now());
-      this.book.machines.set(mac, m);
-      this.book.record(m, "registered", {});
-      await this.book.persist();
-      this.machinePower.after(m, "registration");
-      return { machine: this.view(m), created: true };
-    }
-    if (applyRegistration(existing, reg)) this.book.record(existing, "updated", {});
-    await this.book.persist();
-    this.machinePower.after(existing, "reapply");
-    return { machine: this.view(existing), created: false };
+    const { machine, created } = await this.book.exclusive(mac, async () => {
+      const existing = this.book.machines.get(mac);
+      const c = existing ? Change.of(existing) : new Change(newRecord(mac, reg, now()));
+      if (!existing) c.record("registered", {});
+      else if (applyRegistration(c.m, reg)) c.record("updated", {});
+      await this.book.save(c);
+      return { machine: c.m, created: !existing };
+    });
+    // Power follows what is on disk: a refused write powers nothing.
+    this.machinePower.after(machine, created ? "registration" : "reapply");
+    return { machine: this.view(machine), created };
   }
 
-  async remove(mac: Mac): Promise<boolean> {
-    const m = this.book.machines.get(mac);
-    if (!m) return false;
-    this.book.machines.delete(mac);
-    this.book.emit({ at: now(), mac, generation: m.generation, type: "removed", state: m.state });
-    this.book.updateGauge();
-    await this.book.persist();
-    return true;
+  remove(mac: Mac): Promise<boolean> {
+    return this.book.exclusive(mac, async () => {
+      const m = this.book.machines.get(mac);
+      if (!m) return false;
+      await this.book.remove(m);
+      return true;
+    });
   }
 
   /** A new generation: new token, back to `registered`, so the machine installs again. */
-  async rearm(mac: Mac): Promise<MachineView | null> {
-    const m = this.book.machines.get(mac);
-    if (!m) return null;
-    m.generation += 1;
-    m.token = newInstallToken();
-    Object.assign(m, {
-      phase: null,
-      progress: null,
-      failure: null,
-      hostPublicKey: null,
-      bootStartedAt: null,
-      keyHandedOutAt: null,
-      armedAt: now(),
+  rearm(mac: Mac): Promise<MachineView | null> {
+    return this.book.exclusive(mac, async () => {
+      const m = this.book.machines.get(mac);
+      if (!m) return null;
+      const c = Change.of(m);
+      Object.assign(c.m, {
+        generation: m.generation + 1,
+        token: newInstallToken(),
+        state: "registered",
+        phase: null,
+        progress: null,
+        failure: null,
+        hostPublicKey: null,
+        bootStartedAt: null,
+        keyHandedOutAt: null,
+        armedAt: now(),
+      });
+      c.record("rearmed", {});
+      await this.book.save(c);
+      this.machinePower.after(c.m, "rearm");
+      return this.view(c.m);
     });
-    m.state = "registered";
-    this.book.record(m, "rearmed", {});
-    await this.book.persist();
-    this.machinePower.after(m, "rearm");
-    return this.view(m);
   }
 
   /**
@@ -229,26 +231,22 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
   }
 
   noteBootStep(mac: Mac, step: BootStep): void {
-    const m = this.book.machines.get(mac);
-    if (!m) return;
     const { type, ...details } = step;
-    if (type === "warning") {
-      this.book.record(m, type, details);
-      this.book.persistQuietly();
-      return;
-    }
-    if (type === "dhcp" && m.bootStartedAt === null) {
-      this.opts.metrics.dhcpFirstAnswerSeconds.observe(
-        (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
-      );
-    }
-    this.book.startInstallClock(m);
-    // Only the install script, which the LAN HTTP server hands to the machine alone, says
-    // the machine is booting; a kernel or initrd fetch (a Range GET of a byte) is anyone's.
-    if (type === "script" && step.script === "install" && m.state === "registered")
-      this.book.move(m, "booting");
-    this.book.record(m, type, details);
-    this.book.persistQuietly();
+    this.book.step(mac, (c) => {
+      const m = c.m;
+      if (type === "warning") return c.record(type, details);
+      if (type === "dhcp" && m.bootStartedAt === null) {
+        this.opts.metrics.dhcpFirstAnswerSeconds.observe(
+          (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,
+        );
+      }
+      c.startInstallClock();
+      // Only the install script, which the LAN HTTP server hands to the machine alone, says
+      // the machine is booting; a kernel or initrd fetch (a Range GET of a byte) is anyone's.
+      if (type === "script" && step.script === "install" && m.state === "registered")
+        c.move("booting");
+      c.record(type, details);
+    });
   }
 
   // ---- the installer side (InstallerDoor) ----------------------------------------------

@@ -86,11 +86,16 @@ test("state survives a reload: token, key, events, generation", async () => {
   await r.upsert(mac, { ...reg, hostname: "a" });
   await r.rearm(mac);
   const before = { token: tokenOf(r, mac), view: r.get(mac) };
+  // Read back from the journal alone (r is still running: nothing compacted yet) ...
   const { r: r2 } = await fresh(stateDir);
   assert.equal(tokenOf(r2, mac), before.token);
   assert.deepEqual(r2.get(mac), before.view);
+  // ... and from the snapshot that closing writes.
+  await r.close();
   const text = await readFile(join(stateDir, "machines.json"), "utf8");
-  assert.match(text, /\n {2}"format": 1,/, "human-readable, indented JSON");
+  assert.match(text, /^\{"format": 2, "journal": \d+, "machines": \[\n\{"mac":"52:54:00:00:00:01"/);
+  const { r: r3 } = await fresh(stateDir);
+  assert.deepEqual(r3.get(mac), before.view);
 });
 
 test("events are bounded per machine", async () => {

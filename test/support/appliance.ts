@@ -44,6 +44,10 @@ export async function startServe(
     httpPort?: number;
     tftp?: boolean;
     config?: Record<string, unknown>;
+    /** proxyDHCP on these loopback ports (else none). */
+    dhcp?: { port: number; proxyPort: number };
+    /** A command serve runs under, such as `nsenter -t PID -m --` (it must exec, keeping the PID). */
+    prefix?: string[];
   } = {},
 ): Promise<RunningServe> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lst-spine-")));
@@ -55,9 +59,11 @@ export async function startServe(
   const socket = join(dir, "control.sock");
   const stateDir = join(dir, "state");
   const httpPort = opts.httpPort ?? (await freePort());
+  const [command, ...prefixArgs] = [...(opts.prefix ?? []), process.execPath];
   const proc = spawn(
-    process.execPath,
+    command,
     [
+      ...prefixArgs,
       CLI,
       "serve",
       "--config",
@@ -70,7 +76,9 @@ export async function startServe(
       socket,
       "--http-port",
       String(httpPort),
-      "--no-dhcp",
+      ...(opts.dhcp
+        ? ["--dhcp-port", String(opts.dhcp.port), "--proxy-dhcp-port", String(opts.dhcp.proxyPort)]
+        : ["--no-dhcp"]),
       ...(opts.tftp ? [] : ["--no-tftp"]),
       "--no-mdns",
       ...(opts.extra ?? []),

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { BootOracle } from "../../src/boot/plan.js";
 import type { AfterInstall } from "../../src/config/config.js";
+import type { Logger } from "../../src/core/log.js";
 import type { Mac } from "../../src/core/mac.js";
 import { FileRoots } from "../../src/core/files.js";
 import { createMetrics, type Metrics } from "../../src/core/metrics.js";
@@ -39,6 +40,8 @@ export async function testRegistry(
     metrics?: Metrics;
     power?: Power;
     powerSettleMs?: number;
+    /** Default: silent. */
+    log?: Logger;
   } = {},
 ): Promise<TestRegistry> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), "lst-reg-")));
@@ -50,7 +53,7 @@ export async function testRegistry(
     onInstalled: null,
     // Tests register made-up paths such as /k: any path but the state dir is allowed.
     files: new FileRoots(["/"], [stateDir]),
-    log: pino({ level: "silent" }),
+    log: opts.log ?? pino({ level: "silent" }),
     metrics,
     power: opts.power ?? null,
     ...(opts.powerSettleMs !== undefined ? { powerSettleMs: opts.powerSettleMs } : {}),
