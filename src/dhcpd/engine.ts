@@ -143,10 +143,11 @@ export class LeaseEngine {
       if (r.state === "bound" && !live) l.state = "expired";
       this.byIp.set(r.ip, l);
       if (l.client) this.byClient.set(l.client, r.ip);
+      const pool = this.poolOf(r.ip);
       if (live) {
-        this.poolOf(r.ip)?.take(r.ip);
+        pool?.take(r.ip);
         this.heap.push(r.expiresAt, r.ip);
-      }
+      } else if (pool?.take(r.ip)) pool.give(r.ip); // to the back of the line, as when given back
     }
   }
 

@@ -76,7 +76,9 @@ async function bindUdp(address: string, port: number, rcvbuf: number): Promise<d
     await Promise.race([failed, new Promise<void>((r) => s.bind({ port, address }, r))]);
   } catch (e) {
     s.close();
-    throw new Error(`DHCP server cannot bind UDP ${address}:${port}: ${(e as Error).message}`);
+    throw new Error(`DHCP server cannot bind UDP ${address}:${port}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   failed.catch(() => undefined);
   s.setBroadcast(true);
