@@ -3,7 +3,8 @@
  * benchmark's load generator (a client's side of DORA, DECLINE, RELEASE, INFORM).
  */
 import { encodePacket, parsePacket, type DhcpPacket } from "../../src/dhcp4/packet.js";
-import { MSG, OPT } from "../../src/dhcp4/options.js";
+import type { MSG } from "../../src/dhcp4/options.js";
+import { OPT } from "../../src/dhcp4/options.js";
 
 export interface ClientMessage {
   readonly type: (typeof MSG)[keyof typeof MSG];

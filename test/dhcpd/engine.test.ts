@@ -5,20 +5,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseServerConfig } from "../../src/dhcpd/config.js";
-import { LeaseEngine, type Reservations, type Verdict } from "../../src/dhcpd/engine.js";
+import { LeaseEngine, type Verdict } from "../../src/dhcpd/engine.js";
+import { reservationTable } from "./reservations.js";
 import { formatIp4, parseIp4, type Ip4 } from "../../src/dhcpd/ipv4.js";
 import { MSG } from "../../src/dhcp4/options.js";
-import type { Mac } from "../../src/core/mac.js";
 import { clientPacket, type ClientMessage } from "../../scripts/dhcp/client-packets.js";
 
 const SERVER = "10.0.0.2";
 const T0 = 1_800_000_000_000;
-
-export function reservationTable(table: Record<string, string>): Reservations {
-  const byMac = new Map(Object.entries(table).map(([m, a]) => [m as Mac, parseIp4(a)!]));
-  const byIp = new Map([...byMac].map(([m, a]) => [a, m]));
-  return { reservedFor: (m) => byMac.get(m) ?? null, reservedBy: (ip) => byIp.get(ip) ?? null };
-}
 
 function engine(extra: Record<string, unknown> = {}, reserved: Record<string, string> = {}) {
   const config = parseServerConfig({
