@@ -116,7 +116,7 @@ function parseSubnet(
     leaseSeconds:
       raw.leaseSeconds === undefined
         ? defaultLease
-        : intIn(raw.leaseSeconds, `${key}.leaseSeconds`, 60, 365 * 86400),
+        : intIn(raw.leaseSeconds, `${key}.leaseSeconds`, 10, 365 * 86400),
   };
 }
 

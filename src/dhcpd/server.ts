@@ -46,6 +46,15 @@ export interface LeaseServerOptions {
   readonly proxyPort?: number;
   readonly clientPort?: number;
   readonly recvBufferSize?: number;
+  /** Every lease change and reply, for events (phase 2: a machine event) and tests. */
+  readonly onEvent?: (e: LeaseEvent) => void;
+}
+
+export interface LeaseEvent {
+  readonly type: "offer" | "ack" | "nak" | "inform" | "released" | "declined" | "in use";
+  readonly mac: Mac;
+  /** The address concerned; null for a NAK or an INFORM. */
+  readonly ip: string | null;
 }
 
 export interface LeaseService extends Service {
@@ -168,6 +177,7 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
             if (!answered) return send(req, { type: "offer", ip: v.ip, subnet: v.subnet }, mac);
             count("ping answered");
             log.warn({ ip }, "pool address answers ping: quarantined");
+            o.onEvent?.({ type: "in use", mac, ip });
             if (quarantined) store.append(quarantined).catch(() => undefined);
             if (tries > 1) act(req, engine.handle(req, Date.now()), mac, tries - 1);
           });
