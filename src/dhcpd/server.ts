@@ -165,6 +165,8 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
       dest.address,
     );
     count(answer.type);
+    const ip = answer.type === "offer" || answer.type === "ack" ? formatIp4(answer.ip) : null;
+    o.onEvent?.({ type: answer.type, mac, ip });
   };
 
   const act = (req: DhcpPacket, v: Verdict, mac: Mac, tries: number): void => {
@@ -203,10 +205,18 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
         return send(req, { type: "nak", reason: v.reason }, mac);
       case "silent":
         count(`silent: ${v.reason}`);
-        if (v.durable)
-          store
-            .append(v.durable)
-            .catch((e: Error) => log.error({ err: e.message }, "lease journal"));
+        if (v.durable) {
+          const { state, ip } = v.durable;
+          store.append(v.durable).then(
+            () =>
+              o.onEvent?.({
+                type: state === "declined" ? "declined" : "released",
+                mac,
+                ip: formatIp4(ip),
+              }),
+            (e: Error) => log.error({ err: e.message }, "lease journal"),
+          );
+        }
         return;
     }
   };
