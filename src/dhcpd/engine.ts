@@ -12,7 +12,7 @@ import type { Mac } from "../core/mac.js";
 import { subnetFor, type ServerConfig, type Subnet } from "./config.js";
 import { inSubnet, ipOf, type Ip4 } from "./ipv4.js";
 import { AddressPool, ExpiryHeap } from "./pool.js";
-import { clientKeyOf, type ClientKey, type LeaseRecord } from "./lease.js";
+import { clientKeyOf, macOfChaddr, type ClientKey, type LeaseRecord } from "./lease.js";
 
 /** What the registry says about reservations (phase 2 passes the machine registry's). */
 export interface Reservations {
@@ -56,9 +56,6 @@ export type Verdict =
 const ACTIVE: ReadonlySet<LeaseState> = new Set(["probing", "offered", "bound", "declined"]);
 const active = (l: Lease | undefined): l is Lease => l !== undefined && ACTIVE.has(l.state);
 
-const macAt = (chaddr: Uint8Array): Mac =>
-  Array.from(chaddr.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(":") as Mac;
-
 export class LeaseEngine {
   private readonly byIp = new Map<Ip4, Lease>();
   private readonly byClient = new Map<ClientKey, Ip4>();
@@ -90,7 +87,7 @@ export class LeaseEngine {
     // An unrelayed unicast from a routed client (renewing, informing) names its subnet.
     if (giaddr === 0 && ciaddr !== 0 && !inSubnet(subnet, ciaddr))
       subnet = this.config.relayed.find((s) => inSubnet(s, ciaddr)) ?? subnet;
-    const mac = macAt(req.chaddr);
+    const mac = macOfChaddr(req.chaddr);
     const client = clientKeyOf(req, mac);
     switch (type) {
       case MSG.DISCOVER:

@@ -7,6 +7,13 @@ import { clientId } from "../dhcp4/options.js";
 import { parseMac, type Mac } from "../core/mac.js";
 import { formatIp4, parseIp4, type Ip4 } from "./ipv4.js";
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** chaddr's first six bytes as a Mac; a table lookup per byte (it runs per packet). */
+export function macOfChaddr(c: Uint8Array): Mac {
+  return `${HEX[c[0]!]}:${HEX[c[1]!]}:${HEX[c[2]!]}:${HEX[c[3]!]}:${HEX[c[4]!]}:${HEX[c[5]!]}` as Mac;
+}
+
 /** "id:HEX" (option 61) or "hw:MAC". */
 export type ClientKey = string & { readonly __brand: "ClientKey" };
 

@@ -27,6 +27,7 @@ import type { ServerConfig } from "./config.js";
 import { LeaseEngine, type Reservations, type Verdict } from "./engine.js";
 import { formatIp4, parseIp4 } from "./ipv4.js";
 import { openJournal, type LeaseStore } from "./journal.js";
+import { macOfChaddr } from "./lease.js";
 import type { Pinger } from "./ping.js";
 import { encodeServerReply, serverDestination, type Answer } from "./reply.js";
 
@@ -67,10 +68,6 @@ export interface LeaseService extends Service {
 
 /** How often an address that answered the ping is replaced before giving up on a DISCOVER. */
 const PROBE_TRIES = 3;
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-const macOf = (c: Uint8Array): Mac =>
-  `${HEX[c[0]!]}:${HEX[c[1]!]}:${HEX[c[2]!]}:${HEX[c[3]!]}:${HEX[c[4]!]}:${HEX[c[5]!]}` as Mac;
 
 async function bindUdp(address: string, port: number, rcvbuf: number): Promise<dgram.Socket> {
   const s = dgram.createSocket({
@@ -225,7 +222,7 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
     const parsed = parsePacket(msg);
     if (!parsed.ok) return count("malformed");
     const req = parsed.packet;
-    act(req, engine.handle(req, Date.now()), macOf(req.chaddr), PROBE_TRIES);
+    act(req, engine.handle(req, Date.now()), macOfChaddr(req.chaddr), PROBE_TRIES);
   };
 
   /** Port 4011: the PXE boot-server step, answered exactly as the proxy does. */
@@ -236,7 +233,7 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
     const type = messageType(req);
     if (req.op !== 1 || req.hlen !== 6 || (type !== MSG.REQUEST && type !== MSG.INFORM))
       return count("silent: 4011");
-    const mac = macOf(req.chaddr);
+    const mac = macOfChaddr(req.chaddr);
     const choice = boot(req, mac, "proxy");
     if (!choice) return count("silent: 4011 not a boot client");
     const dest = replyDestination(req, "proxy", from, clientPort, ports.dhcp);
