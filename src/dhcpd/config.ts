@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly pingMs: number;
   /** Start even when another DHCP server answers on the interface. */
   readonly allowOtherServers: boolean;
+  /** true: an ACK waits for fdatasync (power-loss safe); false: for write(2) (kill -9 safe). */
+  readonly fsync: boolean;
 }
 
 /** Largest pool the allocator accepts (its tables are a few bytes per address). */
@@ -43,6 +45,7 @@ const TOP_KEYS = [
   "declineSeconds",
   "pingMs",
   "allowOtherServers",
+  "fsync",
 ] as const;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -156,6 +159,8 @@ export function parseServerConfig(
         throw new ConfigError(`${key}: subnets ${all[i]!.cidr} and ${all[j]!.cidr} overlap`);
   const allow = raw.allowOtherServers ?? false;
   if (typeof allow !== "boolean") fail(`${key}.allowOtherServers`, "expected true or false", allow);
+  const fsync = raw.fsync ?? true;
+  if (typeof fsync !== "boolean") fail(`${key}.fsync`, "expected true or false", fsync);
   return {
     local,
     relayed,
@@ -167,6 +172,7 @@ export function parseServerConfig(
         : intIn(raw.declineSeconds, `${key}.declineSeconds`, 1, 86400 * 7),
     pingMs: raw.pingMs === undefined ? 300 : intIn(raw.pingMs, `${key}.pingMs`, 0, 5000),
     allowOtherServers: allow as boolean,
+    fsync: fsync as boolean,
   };
 }
 

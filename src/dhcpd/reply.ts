@@ -70,6 +70,9 @@ export function serverDestination(
   return { address: "255.255.255.255", port: clientPort, broadcast: true };
 }
 
+// Option 54's bytes, the same in every reply of one server.
+let lastServer: { ip: Ip4 | -1; bytes: Buffer } = { ip: -1, bytes: Buffer.alloc(4) };
+
 /** Subnet options, built once per subnet: they are the same in every reply. */
 const subnetOptions = new WeakMap<Subnet, Array<readonly [number, Uint8Array]>>();
 
@@ -115,7 +118,9 @@ export function encodeServerReply(
   dest: Destination,
   boot: Extract<BootChoice, { answer: true }> | null,
 ): Buffer {
-  const sid = ip4Bytes(serverAddress);
+  if (lastServer.ip !== serverAddress)
+    lastServer = { ip: serverAddress, bytes: ip4Bytes(serverAddress) };
+  const sid = lastServer.bytes;
   if (answer.type === "nak") {
     return encodePacket({
       op: 2,

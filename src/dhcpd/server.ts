@@ -101,7 +101,7 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
   const serverIp = parseIp4(o.address);
   if (serverIp === null) throw new Error(`address: not an IPv4 address: ${o.address}`);
   const engine = new LeaseEngine(o.config, o.reservations, serverIp);
-  const opened = await openJournal(o.journalPath, () => engine.records());
+  const opened = await openJournal(o.journalPath, () => engine.records(), 10_000, o.config.fsync);
   engine.restore(opened.records, Date.now());
   if (opened.skipped)
     log.warn({ skipped: opened.skipped }, "lease journal lines skipped (torn or unreadable)");
@@ -162,8 +162,10 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
       dest.address,
     );
     count(answer.type);
-    const ip = answer.type === "offer" || answer.type === "ack" ? formatIp4(answer.ip) : null;
-    o.onEvent?.({ type: answer.type, mac, ip });
+    if (o.onEvent) {
+      const ip = answer.type === "offer" || answer.type === "ack" ? formatIp4(answer.ip) : null;
+      o.onEvent({ type: answer.type, mac, ip });
+    }
   };
 
   const act = (req: DhcpPacket, v: Verdict, mac: Mac, tries: number): void => {

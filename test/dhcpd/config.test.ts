@@ -24,8 +24,8 @@ test("a full dhcp.server config is read into numbers, with defaults", () => {
   assert.deepEqual(c.local.dns.map(formatIp4), ["10.0.0.1", "9.9.9.9"]);
   assert.equal(c.relayed[0]!.leaseSeconds, 7200, "relayed subnets inherit the lease time");
   assert.deepEqual(
-    [c.offerSeconds, c.declineSeconds, c.pingMs, c.allowOtherServers],
-    [30, 600, 300, false],
+    [c.offerSeconds, c.declineSeconds, c.pingMs, c.allowOtherServers, c.fsync],
+    [30, 600, 300, false, true],
   );
   assert.equal(subnetFor(c, 0 as Ip4), c.local);
   assert.equal(subnetFor(c, ip("10.1.200.1")), c.relayed[0]);
