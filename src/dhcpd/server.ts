@@ -156,11 +156,17 @@ export async function startLeaseServer(o: LeaseServerOptions): Promise<LeaseServ
   const send = (req: DhcpPacket, answer: Answer, mac: Mac) => {
     const dest = serverDestination(req, answer, clientPort, ports.dhcp);
     const choice = answer.type === "nak" ? null : boot(req, mac, "dhcp");
-    main.sender.send(
-      encodeServerReply(req, answer, serverIp, dest, choice),
-      dest.port,
-      dest.address,
-    );
+    let reply: Buffer;
+    try {
+      reply = encodeServerReply(req, answer, serverIp, dest, choice);
+    } catch (e) {
+      // Also reached after a fsync or a ping, outside the packet handler's guard: an
+      // exception there would be an unhandled rejection and end the process.
+      count("failed");
+      log.error({ mac, err: (e as Error).message }, "DHCP reply not encoded");
+      return;
+    }
+    main.sender.send(reply, dest.port, dest.address);
     count(answer.type);
     if (o.onEvent) {
       const ip = answer.type === "offer" || answer.type === "ack" ? formatIp4(answer.ip) : null;
