@@ -353,5 +353,24 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
     assert.equal(p.options.get(51)?.readUInt32BE(0), 20, "lease time");
   });
 
+  await t.test("start-up probe: another DHCP server is named, the appliance itself is not", () => {
+    const probe = (ns: string, address: string) =>
+      JSON.parse(
+        lan.exec(ns, [
+          node,
+          join(root, "dist/scripts/dhcp/guard-node.js"),
+          JSON.stringify({ address, seconds: 2 }),
+        ]),
+      ) as { others: Array<{ from: string; serverId: string | null }> };
+    // From another host of the LAN, Landscaper is the other server.
+    const seen = probe("sqp", "10.77.0.100");
+    assert.deepEqual(
+      seen.others.map((x) => [x.from, x.serverId]),
+      [[LS, LS]],
+    );
+    // From the appliance's own address, its own answers do not count.
+    assert.deepEqual(probe("ls", LS).others, []);
+  });
+
   server.c.kill("SIGTERM");
 });
