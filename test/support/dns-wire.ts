@@ -25,9 +25,10 @@ function encodeName(name: string): Buffer {
   return Buffer.concat(out);
 }
 
-/** One question, id 0 (mDNS), QM unless `unicastResponse`. */
-export function encodeQuery(name: string, type: number, unicastResponse = false): Buffer {
+/** One question, QM unless `unicastResponse`; `id` 0 is mDNS's, a legacy querier's is its own. */
+export function encodeQuery(name: string, type: number, unicastResponse = false, id = 0): Buffer {
   const header = Buffer.alloc(12);
+  header.writeUInt16BE(id, 0);
   header.writeUInt16BE(1, 4); // QDCOUNT
   const tail = Buffer.alloc(4);
   tail.writeUInt16BE(type, 0);
