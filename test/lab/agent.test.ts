@@ -1,97 +1,71 @@
 // The installer agent (nbp/agent.sh) run by a real busybox shell, with busybox wget and with
-// curl, against a small HTTP server that speaks Landscaper's installer routes.
-import { test } from "node:test";
+// curl, against the real `landscaper serve`: the job it runs is renderJobSh's, the kernel
+// command line is the one the iPXE script gives, and what it reports is read back from the
+// registry through the control API.
+import { test, after as afterAll } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { createServer } from "node:http";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { mkdtemp, readFile, rm, stat, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import fc from "fast-check";
+import { controlRequest } from "../../src/control/client.js";
+import { generateEd25519 } from "../../src/core/openssh-keys.js";
+import type { Job } from "../../src/boot/job.js";
+import type { MachineView } from "../../src/registry/machine.js";
+import { startServe, cleanup, type RunningServe } from "../support/appliance.js";
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const agent = path.join(root, "nbp/agent.sh");
-const MAC = "52:54:00:12:34:56";
-const TOKEN = "tok-3f9a";
+const KEY = generateEd25519("landscaper-install");
 
-interface Step {
-  phase: string;
-  run: string;
-  progress?: number;
-}
-interface Posted {
-  route: string;
-  body: unknown;
-}
+let serve: RunningServe | null = null;
+afterAll(async () => {
+  if (serve) await cleanup(serve);
+});
+let nextMac = 0x10;
 
-/** POSIX single-quoting, as Landscaper renders job.sh. */
-function q(s: string): string {
-  return `'${s.replaceAll("'", "'\\''")}'`;
-}
-
-function renderJob(steps: Step[], after: string, key: { pub: string; priv: string }): string {
-  const lines = [
-    `LANDSCAPER_MAC=${q(MAC)}`,
-    `LANDSCAPER_GENERATION='1'`,
-    `LANDSCAPER_HOSTNAME=${q("web-1")}`,
-    `LANDSCAPER_HOST_KEY_PUBLIC=${q(key.pub)}`,
-    `LANDSCAPER_HOST_KEY_PRIVATE=${q(key.priv)}`,
-    `LANDSCAPER_STEPS=${q(String(steps.length))}`,
-  ];
-  steps.forEach((s, i) => {
-    lines.push(`LANDSCAPER_STEP_${i + 1}_PHASE=${q(s.phase)}`);
-    lines.push(`LANDSCAPER_STEP_${i + 1}_RUN=${q(s.run)}`);
-    lines.push(
-      `LANDSCAPER_STEP_${i + 1}_PROGRESS=${q(s.progress === undefined ? "" : String(s.progress))}`,
-    );
+/**
+ * Registers a fresh machine with `job` on the one running `serve` and returns its MAC and
+ * the kernel command line its iPXE script boots (what the agent reads as /proc/cmdline).
+ */
+async function register(job: Job): Promise<{ s: RunningServe; mac: string; cmdline: string }> {
+  serve ??= await startServe();
+  const s = serve;
+  const mac = `52:54:00:1a:00:${(nextMac++).toString(16).padStart(2, "0")}`;
+  const kernel = path.join(s.dir, "vmlinuz");
+  await writeFile(kernel, "k");
+  await controlRequest(s.socket, "PUT", `/v1/machines/${mac}`, {
+    kernel,
+    initrd: kernel,
+    hostname: "web-1",
+    job,
+    installationHostKey: KEY,
   });
-  lines.push(`LANDSCAPER_AFTER=${q(after)}`);
-  return lines.join("\n") + "\n";
+  const script = await (await fetch(`${s.base}/boot/${mac}.ipxe`)).text();
+  const m = /^kernel \S+ (.*) && goto initrd \|\|$/m.exec(script);
+  assert.ok(m?.[1], script);
+  return { s, mac, cmdline: `BOOT_IMAGE=vmlinuz ${m[1]}\n` };
 }
 
-const KEY = {
-  pub: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFake landscaper-install",
-  priv: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA'quoted'\n-----END OPENSSH PRIVATE KEY-----",
-};
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+async function machine(s: RunningServe, mac: string): Promise<MachineView> {
+  return (await controlRequest(s.socket, "GET", `/v1/machines/${mac}`)).body as MachineView;
 }
 
-async function startFake(
-  jobSh: string,
-): Promise<{ server: Server; url: string; posted: Posted[] }> {
-  const posted: Posted[] = [];
-  const prefix = `/v1/installs/${MAC}/`;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      const body = await readBody(req);
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-        res.writeHead(403).end("{}");
-        return;
-      }
-      const route = (req.url ?? "").startsWith(prefix) ? (req.url ?? "").slice(prefix.length) : "";
-      if (req.method === "GET" && route === "job.sh") {
-        res.writeHead(200, { "content-type": "text/plain" }).end(jobSh);
-      } else if (req.method === "POST" && ["events", "complete", "failed"].includes(route)) {
-        assert.equal(req.headers["content-type"], "application/json");
-        posted.push({ route, body: JSON.parse(body) as unknown });
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
-      } else {
-        res.writeHead(404).end();
-      }
-    })();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const addr = server.address();
-  assert.ok(addr !== null && typeof addr === "object");
-  return { server, url: `http://127.0.0.1:${addr.port}`, posted };
+/** The installer's own reports (progress, complete, failed), as the registry recorded them. */
+function reports(m: MachineView): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const e of m.events) {
+    if (e.type === "progress") {
+      const { phase, message, progress } = e;
+      out.push(progress === undefined ? { phase, message } : { phase, message, progress });
+    } else if (e.type === "complete") out.push({ complete: e.hostPublicKey });
+    else if (e.type === "failed") out.push({ failed: e.message });
+  }
+  return out;
 }
 
 /** A PATH holding only busybox applets (so `wget` is busybox's), plus curl when asked. */
@@ -142,7 +116,7 @@ async function runAgent(
   return { code, stderr, dir };
 }
 
-const STEPS: Step[] = [
+const STEPS: Job["steps"] = [
   {
     phase: "disko",
     run: 'echo "partitioning for $LANDSCAPER_HOSTNAME"\necho disk > "$TMPDIR/disk"',
@@ -155,92 +129,105 @@ const STEPS: Step[] = [
 for (const withCurl of [false, true]) {
   const clientName = withCurl ? "curl" : "busybox wget";
 
-  test(`agent with ${clientName}: runs the steps in order, installs the host key, completes, reboots`, async (t) => {
+  // `after` is poweroff here and reboot below: the agent's default is reboot, so only a
+  // job.sh that really carries LANDSCAPER_AFTER makes this one power off.
+  test(`agent with ${clientName}: runs the steps in order, installs the host key, completes, powers off`, async (t) => {
     const dir = await mkdtemp(path.join(tmpdir(), "lst-lab-agent-"));
-    const fake = await startFake(renderJob(STEPS, "reboot", KEY));
-    t.after(async () => {
-      fake.server.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const { s, mac, cmdline } = await register({ steps: STEPS, after: "poweroff" });
     const bin = await makeBin(dir, withCurl);
-    const r = await runAgent(
-      dir,
-      bin,
-      `BOOT_IMAGE=vmlinuz console=ttyS0 landscaper.url=${fake.url}/ landscaper.token=${TOKEN} landscaper.mac=${MAC} quiet\n`,
-    );
+    const r = await runAgent(dir, bin, cmdline);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`HTTP client ${withCurl ? "curl" : "wget"}`));
-    assert.deepEqual(fake.posted, [
-      { route: "events", body: { phase: "disko", message: "step 1 of 3", progress: 30 } },
-      { route: "events", body: { phase: "install", message: "step 2 of 3", progress: 90 } },
-      { route: "events", body: { phase: "finish", message: "step 3 of 3" } },
-      { route: "complete", body: { hostPublicKey: KEY.pub } },
+    const m = await machine(s, mac);
+    assert.deepEqual(reports(m), [
+      { phase: "disko", message: "step 1 of 3", progress: 30 },
+      { phase: "install", message: "step 2 of 3", progress: 90 },
+      { phase: "finish", message: "step 3 of 3" },
+      { complete: KEY.publicKey },
     ]);
+    assert.equal(m.state, "installed");
+    assert.equal(m.hostPublicKey, KEY.publicKey);
     assert.equal(await readFile(path.join(dir, "disk"), "utf8"), "disk\nsystem\n");
-    assert.equal(await readFile(path.join(dir, "powered"), "utf8"), "reboot\n");
+    assert.equal(await readFile(path.join(dir, "powered"), "utf8"), "poweroff\n");
     const keyFile = path.join(dir, "etc/ssh/ssh_host_ed25519_key");
-    assert.equal(await readFile(keyFile, "utf8"), KEY.priv + "\n");
+    assert.equal((await readFile(keyFile, "utf8")).trimEnd(), KEY.privateKey.trimEnd());
     assert.equal((await stat(keyFile)).mode & 0o777, 0o600);
-    assert.equal(await readFile(keyFile + ".pub", "utf8"), KEY.pub + "\n");
+    assert.equal(await readFile(keyFile + ".pub", "utf8"), KEY.publicKey + "\n");
     assert.match(await readFile(path.join(dir, "agent.log"), "utf8"), /partitioning for web-1/);
   });
 
   test(`agent with ${clientName}: a failing step reports failed with the log tail and stops`, async (t) => {
     const dir = await mkdtemp(path.join(tmpdir(), "lst-lab-agent-"));
-    const steps: Step[] = [
-      { phase: "disko", run: 'echo "wiping \\"sda\\" at C:\\\\path\ttab"', progress: 20 },
-      { phase: "install", run: "echo 'nixos-install: no space left'\nfalse\necho never" },
-      { phase: "after", run: 'touch "$TMPDIR/after-ran"' },
-    ];
-    const fake = await startFake(renderJob(steps, "poweroff", KEY));
-    t.after(async () => {
-      fake.server.close();
-      await rm(dir, { recursive: true, force: true });
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const { s, mac, cmdline } = await register({
+      steps: [
+        { phase: "disko", run: 'echo "wiping \\"sda\\" at C:\\\\path\ttab"', progress: 20 },
+        { phase: "install", run: "echo 'nixos-install: no space left'\nfalse\necho never" },
+        { phase: "after", run: 'touch "$TMPDIR/after-ran"' },
+      ],
+      after: "reboot",
     });
     const bin = await makeBin(dir, withCurl);
-    const r = await runAgent(
-      dir,
-      bin,
-      `landscaper.mac=${MAC} landscaper.token=${TOKEN} landscaper.url=${fake.url}`,
-    );
+    const r = await runAgent(dir, bin, cmdline);
     assert.equal(r.code, 1, r.stderr);
-    assert.deepEqual(
-      fake.posted.map((p) => p.route),
-      ["events", "events", "failed"],
-    );
-    const failed = fake.posted[2]!.body as { message: string; log: string };
-    assert.equal(failed.message, "phase install failed (exit 1)");
-    assert.match(failed.log, /wiping "sda" at C:\\path tab\n/);
-    assert.match(failed.log, /nixos-install: no space left\n/);
-    assert.doesNotMatch(failed.log, /never/);
+    const m = await machine(s, mac);
+    assert.deepEqual(reports(m), [
+      { phase: "disko", message: "step 1 of 3", progress: 20 },
+      { phase: "install", message: "step 2 of 3" },
+      { failed: "phase install failed (exit 1)" },
+    ]);
+    assert.equal(m.state, "failed");
+    const log = m.failure?.log ?? "";
+    assert.match(log, /wiping "sda" at C:\\path tab\n/);
+    assert.match(log, /nixos-install: no space left\n/);
+    assert.doesNotMatch(log, /never/);
     await assert.rejects(stat(path.join(dir, "after-ran")));
     await assert.rejects(stat(path.join(dir, "powered")));
   });
 }
 
+test("agent: the job's after: reboot reaches the power command", async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), "lst-lab-agent-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { cmdline } = await register({ steps: [{ phase: "x", run: "true" }], after: "none" });
+  const bin = await makeBin(dir, true);
+  const r = await runAgent(dir, bin, cmdline);
+  assert.equal(r.code, 0, r.stderr);
+  await assert.rejects(stat(path.join(dir, "powered")), "after: none leaves the machine up");
+  const d2 = await mkdtemp(path.join(tmpdir(), "lst-lab-agent-"));
+  t.after(() => rm(d2, { recursive: true, force: true }));
+  const second = await register({ steps: [{ phase: "x", run: "true" }], after: "reboot" });
+  assert.equal((await runAgent(d2, await makeBin(d2, true), second.cmdline)).code, 0);
+  assert.equal(await readFile(path.join(d2, "powered"), "utf8"), "reboot\n");
+});
+
 test("agent: a wrong token gets nothing and the agent stops without reporting", async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), "lst-lab-agent-"));
-  const fake = await startFake(renderJob(STEPS, "reboot", KEY));
-  t.after(async () => {
-    fake.server.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { s, mac, cmdline } = await register({ steps: STEPS, after: "reboot" });
   const bin = await makeBin(dir, true);
   const r = await runAgent(
     dir,
     bin,
-    `landscaper.url=${fake.url} landscaper.token=wrong landscaper.mac=${MAC}`,
+    cmdline.replace(/landscaper\.token=\S+/, "landscaper.token=wrong"),
   );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /cannot fetch/);
-  assert.deepEqual(fake.posted, []);
+  const m = await machine(s, mac);
+  assert.deepEqual(reports(m), []);
+  assert.ok(!m.events.some((e) => e.type === "job"), "the job was not handed out");
 });
 
 test("agent: a command line without landscaper.url is refused by name", async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), "lst-lab-agent-"));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const bin = await makeBin(dir, false);
-  const r = await runAgent(dir, bin, `console=ttyS0 landscaper.token=x landscaper.mac=${MAC}`);
+  const r = await runAgent(
+    dir,
+    bin,
+    `console=ttyS0 landscaper.token=x landscaper.mac=52:54:00:1a:00:01`,
+  );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /landscaper\.url missing/);
 });

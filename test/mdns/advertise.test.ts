@@ -51,14 +51,17 @@ test("mDNS: _landscaper._tcp answers a PTR query from another namespace, goodbye
   const instance = announced.slice("announced ".length);
 
   const { proc: q, out: qOut } = await startQuerier(net);
+  // Only a reply to the querier's own question counts: the advertiser's unsolicited
+  // announcements reach the namespace too, and would pass for answers.
   const isAnswer = (l: string) => {
-    if (!l.startsWith("{")) return false;
+    if (!l.startsWith('{"kind":"answer"')) return false;
     const m = JSON.parse(l) as DnsMessage;
     return m.records.some((r) => r.type === TYPE.PTR && r.name === SERVICE && r.ttl > 0);
   };
   const answerLine = await qOut.waitFor(isAnswer, 10_000, "an answer to the PTR query");
   const answer = JSON.parse(answerLine) as DnsMessage & { from: string };
   assert.equal(answer.from, net.addrA, "the answer comes from the advertiser's namespace");
+  assert.ok(qOut.lines.includes(`asked ${answer.id}`), "it answers a query the querier sent");
   const ptr = answer.records.find((r) => r.type === TYPE.PTR && r.name === SERVICE)!;
   assert.equal(ptr.data, `${instance}.${SERVICE}`);
   const srv = answer.records.find((r) => r.type === TYPE.SRV);
@@ -76,7 +79,7 @@ test("mDNS: _landscaper._tcp answers a PTR query from another namespace, goodbye
   // Goodbye: closing the advertiser sends the PTR again with TTL 0 (RFC 6762 10.1).
   adv.kill("SIGTERM");
   const isGoodbye = (l: string) =>
-    l.startsWith("{") &&
+    l.startsWith('{"kind":"multicast"') &&
     (JSON.parse(l) as DnsMessage).records.some(
       (r) => r.type === TYPE.PTR && r.name === SERVICE && r.ttl === 0,
     );
@@ -114,7 +117,7 @@ test("mDNS through `landscaper serve`: advertised with the real HTTP port, silen
   const answers = () =>
     qOut.lines.filter(
       (l) =>
-        l.startsWith("{") &&
+        l.startsWith('{"kind":"answer"') &&
         (JSON.parse(l) as DnsMessage).records.some((r) => r.type === TYPE.PTR && r.ttl > 0),
     );
 
@@ -123,7 +126,7 @@ test("mDNS through `landscaper serve`: advertised with the real HTTP port, silen
   await s1err.waitFor((l) => l.includes("advertising on mDNS"), 15_000, "serve to advertise");
   q.stdin!.write("query\n");
   const line = await qOut.waitFor(
-    (l) => l.startsWith("{") && l.includes('"type":33'),
+    (l) => l.startsWith('{"kind":"answer"') && l.includes('"type":33'),
     10_000,
     "an answer with SRV",
   );
@@ -135,7 +138,7 @@ test("mDNS through `landscaper serve`: advertised with the real HTTP port, silen
   s1.kill("SIGTERM");
   await qOut.waitFor(
     (l) =>
-      l.startsWith("{") &&
+      l.startsWith('{"kind":"multicast"') &&
       (JSON.parse(l) as DnsMessage).records.some((r) => r.type === TYPE.PTR && r.ttl === 0),
     10_000,
     "the goodbye when serve stops",

@@ -1,36 +1,67 @@
 /**
  * Not a test: run by advertise.test.ts inside the other namespace as
- * `node query-child.js --run LOCAL_ADDRESS NAME`. Joins the mDNS group on LOCAL_ADDRESS,
- * sends a PTR question for NAME at start and whenever stdin gives a line, and prints every
- * message that mentions NAME as one JSON line. Exits when stdin closes or after 60 s.
+ * `node query-child.js --run LOCAL_ADDRESS NAME`. Two sockets:
+ * - the asker, on an ephemeral port, sends a PTR question for NAME with a fresh random ID
+ *   at start and whenever stdin gives a line (a legacy unicast query, RFC 6762 6.7: the
+ *   responder answers it by unicast to this port, repeating the ID and the question). A
+ *   reply is printed as `{"kind":"answer",...}` only if it carries an ID this querier sent
+ *   and repeats its question; each query sent is printed as `asked ID`.
+ * - the listener, on 5353 in the group, prints every response that mentions NAME as
+ *   `{"kind":"multicast",...}`: announcements and goodbyes, which answer no one.
+ * Exits when stdin closes or after 60 s.
  */
 import { createSocket } from "node:dgram";
+import { randomInt } from "node:crypto";
 import { createInterface } from "node:readline";
-import { decodeMessage, encodeQuery, TYPE } from "../support/dns-wire.js";
+import { decodeMessage, encodeQuery, TYPE, type DnsMessage } from "../support/dns-wire.js";
 
 if (process.argv[2] === "--run") {
   const local = process.argv[3] ?? "0.0.0.0";
   const name = (process.argv[4] ?? "_landscaper._tcp.local").toLowerCase();
-  const sock = createSocket({ type: "udp4", reuseAddr: true });
-  sock.on("message", (msg, rinfo) => {
+  const asked = new Set<number>();
+  const related = (m: DnsMessage) =>
+    (m.flags & 0x8000) !== 0 &&
+    m.records.some(
+      (r) => r.name.toLowerCase() === name || r.name.toLowerCase().endsWith("." + name),
+    );
+  const print = (kind: string, m: DnsMessage, from: string) =>
+    process.stdout.write(JSON.stringify({ kind, from, ...m }) + "\n");
+  const parse = (msg: Buffer): DnsMessage | null => {
     try {
-      const m = decodeMessage(msg);
-      const related = m.records.some(
-        (r) => r.name.toLowerCase() === name || r.name.toLowerCase().endsWith("." + name),
-      );
-      if ((m.flags & 0x8000) !== 0 && related)
-        process.stdout.write(JSON.stringify({ from: rinfo.address, ...m }) + "\n");
+      return decodeMessage(msg);
     } catch {
-      /* not ours to judge */
+      return null; // not ours to judge
     }
+  };
+
+  const listener = createSocket({ type: "udp4", reuseAddr: true });
+  listener.on("message", (msg, rinfo) => {
+    const m = parse(msg);
+    if (m && related(m)) print("multicast", m, rinfo.address);
   });
-  const ask = () => sock.send(encodeQuery(name, TYPE.PTR), 5353, "224.0.0.251");
-  sock.bind(5353, () => {
-    sock.addMembership("224.0.0.251", local);
-    sock.setMulticastInterface(local);
-    sock.setMulticastTTL(255);
-    process.stdout.write("ready\n");
-    ask();
+  const asker = createSocket({ type: "udp4" });
+  asker.on("message", (msg, rinfo) => {
+    const m = parse(msg);
+    const repeatsQuestion = m?.questions.some(
+      (q) => q.name.toLowerCase() === name && q.type === TYPE.PTR,
+    );
+    if (m && related(m) && asked.has(m.id) && repeatsQuestion) print("answer", m, rinfo.address);
+  });
+  const ask = () => {
+    const id = randomInt(1, 0x10000);
+    asked.add(id);
+    asker.send(encodeQuery(name, TYPE.PTR, false, id), 5353, "224.0.0.251", (err) => {
+      if (err) process.stderr.write(`query not sent: ${err.message}\n`);
+      else process.stdout.write(`asked ${id}\n`);
+    });
+  };
+  listener.bind(5353, () => {
+    listener.addMembership("224.0.0.251", local);
+    asker.bind(0, local, () => {
+      asker.setMulticastInterface(local);
+      process.stdout.write("ready\n");
+      ask();
+    });
   });
   createInterface({ input: process.stdin }).on("line", ask);
   process.stdin.on("end", () => process.exit(0));

@@ -1,13 +1,20 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
-import { startServe, cleanup, tokenFromScript, type RunningServe } from "../support/appliance.js";
+import {
+  startServe,
+  cleanup,
+  freePort,
+  tokenFromScript,
+  type RunningServe,
+} from "../support/appliance.js";
 
 const run = promisify(execFile);
 const OUT = resolve(import.meta.dirname, "../../../test-output");
@@ -139,9 +146,31 @@ test("status page in headless Chromium: a machine appears, its phase changes liv
   assert.ok(!stdout.includes(tokenB) && !stdout.includes("secretkeymaterial"));
 });
 
-test("/metrics: Prometheus text with machines by state, HTTP by route, process defaults", async () => {
-  const s = await startServe();
+test("/metrics: exact counts after real HTTP and TFTP traffic, process defaults", async () => {
+  // An iPXE dir of our own so the TFTP byte count is known: 1500 bytes is 3 blocks of 512.
+  const ipxeDir = await mkdtemp(join(tmpdir(), "lst-metrics-"));
+  after(() => rm(ipxeDir, { recursive: true, force: true }));
+  await writeFile(join(ipxeDir, "snponly.efi"), Buffer.alloc(1500, 7));
+  const tftpPort = await freePort();
+  const s = await startServe({
+    tftp: true,
+    extra: ["--tftp-port", String(tftpPort), "--ipxe-dir", ipxeDir],
+  });
   running.push(s);
+  // Two complete TFTP transfers and one refused (no such file), by curl's TFTP client.
+  for (const file of ["snponly.efi", "snponly.efi"]) {
+    const got = await run(
+      "curl",
+      ["-sS", "--max-time", "10", `tftp://127.0.0.1:${tftpPort}/${file}`],
+      {
+        encoding: "buffer",
+      },
+    );
+    assert.equal(got.stdout.length, 1500);
+  }
+  await assert.rejects(
+    run("curl", ["-sS", "--max-time", "10", `tftp://127.0.0.1:${tftpPort}/nothing.efi`]),
+  );
   const kernel = join(s.dir, "vmlinuz");
   await writeFile(kernel, "k");
   await controlRequest(s.socket, "PUT", `/v1/machines/${A}`, { kernel, initrd: kernel });
@@ -172,14 +201,17 @@ test("/metrics: Prometheus text with machines by state, HTTP by route, process d
   assert.equal(metric(/^landscaper_machines\{state="installed"\} (\d+)$/m), 1);
   assert.equal(metric(/^landscaper_machines\{state="registered"\} (\d+)$/m), 1);
   assert.equal(metric(/^landscaper_machines\{state="failed"\} (\d+)$/m), 0);
-  assert.ok(metric(/^landscaper_http_requests_total\{route="script",status="200"\} (\d+)$/m) >= 1);
+  assert.equal(metric(/^landscaper_http_requests_total\{route="script",status="200"\} (\d+)$/m), 1);
   assert.equal(metric(/^landscaper_http_requests_total\{route="status",status="200"\} (\d+)$/m), 1);
-  assert.ok(metric(/^landscaper_http_bytes_total\{route="kernel"\} (\d+)$/m) >= 1);
+  assert.equal(metric(/^landscaper_http_bytes_total\{route="kernel"\} (\d+)$/m), 1);
   assert.equal(metric(/^landscaper_http_bytes_total\{route="status"\} (\d+)$/m) > 1000, true);
   assert.equal(metric(/^landscaper_install_duration_seconds_count (\d+)$/m), 1);
   assert.match(stdout, /^landscaper_process_cpu_seconds_total /m);
   assert.match(stdout, /^landscaper_nodejs_eventloop_lag_seconds /m);
   assert.match(stdout, /^# TYPE landscaper_dhcp_packets_total counter$/m);
-  assert.match(stdout, /^# TYPE landscaper_tftp_transfers_total counter$/m);
+  assert.equal(metric(/^landscaper_tftp_transfers_total\{outcome="complete"\} (\d+)$/m), 2);
+  assert.equal(metric(/^landscaper_tftp_transfers_total\{outcome="refused"\} (\d+)$/m), 1);
+  assert.equal(metric(/^landscaper_tftp_bytes_total (\d+)$/m), 3000);
+  assert.equal(metric(/^landscaper_tftp_malformed_total (\d+)$/m), 0);
   assert.match(stdout, /^# TYPE landscaper_dhcp_first_answer_seconds histogram$/m);
 });

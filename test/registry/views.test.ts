@@ -170,12 +170,18 @@ test("stepText says what each boot step was", () => {
   );
 });
 
-test("a key far from the end of a log, or cut to its tail, never shows", () => {
+test("a key inside a log's tail, or straddling its cut, never shows", () => {
   const key =
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nSECRETBODY\n-----END OPENSSH PRIVATE KEY-----";
-  const lines = Array.from({ length: 62 }, (_, i) => `line ${i}`);
-  const log = ["start", key, ...lines].join("\n");
-  assert.ok(!logTail(log)!.includes("SECRETBODY"));
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i}`);
+  // Inside the tail: only scrubbing hides it.
+  const inside = logTail(["start", key, ...lines(10)].join("\n"))!;
+  assert.ok(inside.includes("[private key hidden]") && !inside.includes("SECRETBODY"), inside);
+  // The tail's first lines are the key's body and END, its BEGIN line is cut away: only
+  // scrubbing before cutting hides it.
+  const straddling = logTail(["start", key, ...lines(LOG_TAIL_LINES - 2)].join("\n"))!;
+  assert.ok(!straddling.includes("SECRETBODY"), straddling);
+  assert.ok(straddling.endsWith(`line ${LOG_TAIL_LINES - 3}`));
   // Stored logs are cut to their tail: the BEGIN line may be gone.
   assert.ok(
     !scrubSecrets("SECRETBODY\n-----END OPENSSH PRIVATE KEY-----\nafter").includes("SECRETBODY"),

@@ -36,10 +36,10 @@ function labels(name: string): DnsName {
     .map((l) => Buffer.from(l, "utf8"));
 }
 
-/** One question, id 0 (mDNS), QM unless `unicastResponse`. */
-export function encodeQuery(name: string, type: number, unicastResponse = false): Buffer {
+/** One question, QM unless `unicastResponse`; `id` 0 is mDNS's, a legacy querier's is its own. */
+export function encodeQuery(name: string, type: number, unicastResponse = false, id = 0): Buffer {
   return encodeMessage({
-    ...emptyMessage(0, OPCODE.QUERY),
+    ...emptyMessage(id, OPCODE.QUERY),
     questions: [{ name: labels(name), type, cls: 1 | (unicastResponse ? 0x8000 : 0) }],
   });
 }

@@ -115,6 +115,7 @@ export async function tftpGet(port: number, file: string, o: GetOptions = {}): P
     let serverPort = -1;
     let lastSent: Buffer = rrq;
     let lastTo = port;
+    let oacked = false;
     const deadline = Date.now() + (o.deadlineMs ?? 30000);
     peer.send(rrq, port);
     for (;;) {
@@ -129,6 +130,13 @@ export async function tftpGet(port: number, file: string, o: GetOptions = {}): P
       const p = got.packet;
       if (p.op === "error") throw new TftpError(p.code, p.message);
       if (p.op === "oack") {
+        // Every option asked for must be granted: a server that dropped windowsize would
+        // still deliver the file intact, in lock-step, and the test would not see it.
+        oacked = true;
+        const granted = new Set(p.options.map((x) => x.name));
+        const dropped = options.filter((x) => !granted.has(x.name) && x.name !== "tsize");
+        if (dropped.length)
+          throw new Error(`OACK left out ${dropped.map((x) => x.name).join(", ")}`);
         for (const opt of p.options) {
           if (opt.name === "blksize") blksize = Number(opt.value);
           if (opt.name === "windowsize") windowsize = Number(opt.value);
@@ -139,6 +147,10 @@ export async function tftpGet(port: number, file: string, o: GetOptions = {}): P
         continue;
       }
       if (p.op !== "data") throw new Error(`unexpected ${p.op}`);
+      if (!oacked && options.some((x) => x.name !== "tsize"))
+        throw new Error(
+          `DATA without an OACK: the options ${JSON.stringify(options)} were ignored`,
+        );
       if (p.block !== (expected & 0xffff)) {
         // A gap: acknowledge the last block we have so the server resends after it.
         lastSent = encodeAck(expected - 1);

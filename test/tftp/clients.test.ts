@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pino } from "pino";
 import { startTftpServer, type TftpServer } from "../../src/tftp/server/server.js";
 import { sha256 } from "./client.js";
 import { testContext } from "./context.js";
@@ -12,17 +13,37 @@ import { makeTree, run, type Tree } from "./fixtures.js";
 let tree: Tree;
 let server: TftpServer;
 let out: string;
+/** The server's log lines: each finished transfer names the options its OACK carried. */
+const logLines: string[] = [];
 
 before(async () => {
   tree = await makeTree();
   out = path.join(tree.base, "out");
-  server = await startTftpServer(testContext({}, tree.root), { host: "127.0.0.1" });
+  const log = pino({ level: "info" }, { write: (l: string) => void logLines.push(l) });
+  server = await startTftpServer(testContext({}, tree.root, log), { host: "127.0.0.1" });
 });
 
 after(async () => {
   await server?.close();
   await tree?.cleanup();
 });
+
+/** The server's report of each finished transfer of `file`, oldest first. */
+function transfers(file: string): { options?: Record<string, string> }[] {
+  return logLines
+    .map((l) => JSON.parse(l) as { msg: string; file?: string; options?: Record<string, string> })
+    .filter((e) => e.msg === "tftp transfer" && e.file === file);
+}
+
+/**
+ * The options acknowledged in the OACK of the transfer after the first `before`: the server
+ * reports once the final ACK is in, which can be a moment after the client exits.
+ */
+async function acknowledged(file: string, before: number): Promise<unknown> {
+  for (let i = 0; i < 100 && transfers(file).length <= before; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  return transfers(file)[before]?.options;
+}
 
 async function fetched(): Promise<string> {
   const data = await readFile(out);
@@ -47,8 +68,9 @@ test("curl, default blksize and --tftp-blksize 1468: byte-identical", async () =
   }
 });
 
-test("atftp with blksize 1468, windowsize 16, tsize 0: byte-identical", async () => {
+test("atftp with blksize 1468, windowsize 16, tsize 0: all granted, byte-identical", async () => {
   for (const name of names) {
+    const before = transfers(name).length;
     const r = await run("atftp", [
       ...["--get", "-r", name, "-l", out],
       ...["--option", "blksize 1468", "--option", "windowsize 16", "--option", "tsize 0"],
@@ -56,6 +78,14 @@ test("atftp with blksize 1468, windowsize 16, tsize 0: byte-identical", async ()
     ]);
     assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     assert.equal(await fetched(), sha256(tree.files[name]!), name);
+    // Byte-identical would hold in lock-step too: the OACK must have granted the window.
+    const size = tree.files[name]!.length;
+    assert.deepEqual(await acknowledged(name, before), {
+      blksize: "1468",
+      windowsize: "16",
+      // An empty file's OACK leaves tsize out (curl refuses tsize 0).
+      ...(size > 0 ? { tsize: String(size) } : {}),
+    });
   }
 });
 

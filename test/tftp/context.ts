@@ -8,6 +8,7 @@ import { serverContext } from "../support/context.js";
 export function testContext(
   tftp: Partial<ReturnType<typeof defaultConfig>["tftp"]> = {},
   root = "/usr/lib/ipxe",
+  log?: ServerContext["log"],
 ): ServerContext & { steps: { mac: Mac; step: BootStep }[] } {
   const config = defaultConfig();
   const steps: { mac: Mac; step: BootStep }[] = [];
@@ -23,6 +24,7 @@ export function testContext(
         bootFor: () => UNKNOWN,
         noteBootStep: (mac, step) => steps.push({ mac, step }),
       },
+      ...(log ? { log } : {}),
     },
   );
   return { ...ctx, steps };

@@ -175,17 +175,31 @@ test("windowsize: a repeated ACK resends once, an ACK inside the window resends 
 });
 
 test("lock-step: a duplicate ACK is ignored (no Sorcerer's Apprentice)", async () => {
-  const p = await peer();
-  p.send(encodeRequest("rrq", "x512.bin"), server.port);
-  const d1 = await p.next();
-  assert.ok(d1 && d1.packet.op === "data" && d1.packet.block === 1);
-  p.socket.send(encodeAck(1), d1.from.port, "127.0.0.1");
-  p.socket.send(encodeAck(1), d1.from.port, "127.0.0.1");
-  const d2 = await p.next();
-  assert.ok(d2 && d2.packet.op === "data" && d2.packet.block === 2);
-  const again = await p.next(30);
-  assert.equal(again, null, "the duplicate ACK 1 must not resend block 2");
-  p.socket.send(encodeError(0, "done"), d1.from.port, "127.0.0.1");
+  // A server of its own whose retransmit timer cannot fire within the test (2 s), so any
+  // second block 2 could only be an answer to the duplicate ACK.
+  const calm = await startTftpServer(testContext({}, tree.root), {
+    host: "127.0.0.1",
+    retry: { initialRtoMs: 2000, minRtoMs: 2000 },
+  });
+  try {
+    const p = await peer();
+    p.send(encodeRequest("rrq", "x512.bin"), calm.port);
+    const d1 = await p.next();
+    assert.ok(d1 && d1.packet.op === "data" && d1.packet.block === 1);
+    p.socket.send(encodeAck(1), d1.from.port, "127.0.0.1");
+    p.socket.send(encodeAck(1), d1.from.port, "127.0.0.1");
+    const d2 = await p.next();
+    assert.ok(d2 && d2.packet.op === "data" && d2.packet.block === 2);
+    const again = await p.next(500);
+    assert.equal(again, null, "the duplicate ACK 1 must not resend block 2");
+    // And nothing late either: after ACK 2 the next datagram is block 3.
+    p.socket.send(encodeAck(2), d1.from.port, "127.0.0.1");
+    const d3 = await p.next();
+    assert.ok(d3 && d3.packet.op === "data" && d3.packet.block === 3, JSON.stringify(d3?.packet));
+    p.socket.send(encodeError(0, "done"), d1.from.port, "127.0.0.1");
+  } finally {
+    await calm.close();
+  }
 });
 
 test("an unresponsive client is retried with backoff, then dropped and freed", async () => {
