@@ -5,7 +5,7 @@ export const HOST_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpcdZBihhA+BTYgBvFJm38HISlViGYk5DYNipf1vaL2";
 export const host = { host: "h", expectedHostPublicKey: HOST_KEY };
 const PXE_INPUTS =
-  "mac, kernel, initrd, cmdline, hostname, job, installationHostKey, socket, reinstall";
+  "mac, kernel, initrd, cmdline, hostname, job, installationHostKey, bmc, socket, reinstall";
 
 /**
  * One fault per row, every other input valid, and the whole message: a row can only pass
