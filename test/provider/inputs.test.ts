@@ -84,30 +84,18 @@ test("input checks: valid inputs come back with defaults filled and nulls droppe
       timeout: DEFAULT_TIMEOUT_SECONDS,
     },
   );
-  assert.deepEqual(
-    checkSshHostPublicKeyInputs({
-      ...host,
-      port: 65535,
-      user: "u",
-      privateKey: keys.privateKey,
-      hostKeyPath: "/k",
-      reloadCommand: "true",
-      mac: "52:54:00:12:34:56",
-      socket: "/s",
-      timeout: 0.5,
-    }),
-    {
-      ...host,
-      port: 65535,
-      user: "u",
-      privateKey: keys.privateKey,
-      hostKeyPath: "/k",
-      reloadCommand: "true",
-      mac: "52:54:00:12:34:56",
-      socket: "/s",
-      timeout: 0.5,
-    },
-  );
+  const every = {
+    ...host,
+    port: 65535,
+    user: "u",
+    privateKey: keys.privateKey,
+    hostKeyPath: "/k",
+    reloadCommand: "true",
+    mac: "52:54:00:12:34:56",
+    socket: "/s",
+    timeout: 0.5,
+  };
+  assert.deepEqual(checkSshHostPublicKeyInputs(every), every);
   assert.equal(checkSshHostPublicKeyInputs({ ...host, port: 1, privateKeyFile: "/f" }).port, 1);
   assert.equal(checkSshHostPublicKeyInputs({ ...host, privateKeyFile: "/f" }).privateKeyFile, "/f");
 });
