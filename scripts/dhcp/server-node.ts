@@ -9,7 +9,7 @@
  */
 import { startLeaseServer } from "../../src/dhcpd/server.js";
 import { parseServerConfig } from "../../src/dhcpd/config.js";
-import { formatIp4, parseIp4, type Ip4 } from "../../src/dhcpd/ipv4.js";
+import { formatIp4, parseIp4, type Ip4 } from "../../src/core/ipv4.js";
 import { systemPinger } from "../../src/dhcpd/ping.js";
 import { createLogger } from "../../src/core/log.js";
 import { parseMac, type Mac } from "../../src/core/mac.js";

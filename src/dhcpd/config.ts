@@ -4,7 +4,7 @@
  * subnets behind DHCP relays, chosen by the relay's giaddr. Errors name the key.
  */
 import { ConfigError } from "../config/config.js";
-import { formatIp4, inSubnet, parseCidr, parseIp4, type Cidr, type Ip4 } from "./ipv4.js";
+import { formatIp4, inSubnet, parseCidr, parseIp4, type Cidr, type Ip4 } from "../core/ipv4.js";
 
 export interface Subnet extends Cidr {
   /** As written in the config, for logs and errors. */

@@ -9,18 +9,13 @@
 import type { DhcpPacket } from "../dhcp/codec/packet.js";
 import { MSG, messageType, requestedIp, serverId } from "../dhcp/codec/options.js";
 import type { Mac } from "../core/mac.js";
+import type { Reservations } from "../registry/doors.js";
 import { subnetFor, type ServerConfig, type Subnet } from "./config.js";
-import { inSubnet, ipOf, type Ip4 } from "./ipv4.js";
+import { inSubnet, ipOf, type Ip4 } from "../core/ipv4.js";
 import { AddressPool, ExpiryHeap } from "./pool.js";
 import { clientKeyOf, macOfChaddr, type ClientKey, type LeaseRecord } from "./lease.js";
 
-/** What the registry says about reservations (phase 2 passes the machine registry's). */
-export interface Reservations {
-  /** The IPv4 address reserved for this MAC, or null. */
-  reservedFor(mac: Mac): Ip4 | null;
-  /** The MAC an address is reserved for, or null. */
-  reservedBy(ip: Ip4): Mac | null;
-}
+export type { Reservations };
 
 export type LeaseState = "probing" | "offered" | "bound" | "released" | "expired" | "declined";
 

@@ -5,7 +5,7 @@
 import type { DhcpPacket } from "../dhcp/codec/packet.js";
 import { clientId } from "../dhcp/codec/options.js";
 import { parseMac, type Mac } from "../core/mac.js";
-import { formatIp4, parseIp4, type Ip4 } from "./ipv4.js";
+import { formatIp4, parseIp4, type Ip4 } from "../core/ipv4.js";
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 

@@ -7,7 +7,7 @@
  * the line, so a just-released address is the last to be reused (RFC 2131 4.3.1 asks the
  * server to prefer addresses not recently held).
  */
-import type { Ip4 } from "./ipv4.js";
+import type { Ip4 } from "../core/ipv4.js";
 
 export class AddressPool {
   readonly size: number;

@@ -14,7 +14,7 @@ import {
 } from "../dhcp/codec/options.js";
 import type { BootChoice } from "../dhcp/server/boot-choice.js";
 import type { Subnet } from "./config.js";
-import { formatIp4, ip4Bytes, type Ip4 } from "./ipv4.js";
+import { formatIp4, ip4Bytes, type Ip4 } from "../core/ipv4.js";
 
 export const OPT_SERVER = {
   subnetMask: 1,

@@ -26,7 +26,7 @@ import { openPort } from "../dhcp/server/sockets.js";
 import type { Mac } from "../core/mac.js";
 import type { ServerConfig } from "./config.js";
 import { LeaseEngine, type Reservations, type Verdict } from "./engine.js";
-import { formatIp4, parseIp4 } from "./ipv4.js";
+import { formatIp4, parseIp4 } from "../core/ipv4.js";
 import { openJournal, type LeaseStore } from "./journal.js";
 import { macOfChaddr } from "./lease.js";
 import type { Pinger } from "./ping.js";

@@ -6,6 +6,7 @@
 import type { Job } from "../boot/job.js";
 import type { BootOracle } from "../boot/plan.js";
 import type { Mac } from "../core/mac.js";
+import type { Ip4 } from "../core/ipv4.js";
 import type { SshKeyPair } from "../core/openssh-keys.js";
 import { Refusal } from "../core/refusal.js";
 import type { PowerAction, PowerOutcome } from "../power/power.js";
@@ -86,4 +87,15 @@ export interface ControlDoor extends MachineFeed {
 export interface LanDoors {
   readonly boot: BootOracle;
   readonly installer: InstallerDoor;
+}
+
+/**
+ * The registry's address reservations (a machine's `ipv4`), as the DHCP server asks them:
+ * which address a MAC must get, and whose an address is.
+ */
+export interface Reservations {
+  /** The IPv4 address reserved for this MAC, or null. */
+  reservedFor(mac: Mac): Ip4 | null;
+  /** The MAC an address is reserved for, or null. */
+  reservedBy(ip: Ip4): Mac | null;
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { parseServerConfig } from "../../src/dhcpd/config.js";
 import { LeaseEngine, type Verdict } from "../../src/dhcpd/engine.js";
 import { reservationTable } from "./reservations.js";
-import { formatIp4, parseIp4, type Ip4 } from "../../src/dhcpd/ipv4.js";
+import { formatIp4, parseIp4, type Ip4 } from "../../src/core/ipv4.js";
 import { MSG } from "../../src/dhcp/codec/options.js";
 import { clientPacket, type ClientMessage } from "../../scripts/dhcp/client-packets.js";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournal } from "../../src/dhcpd/journal.js";
 import type { ClientKey, LeaseRecord } from "../../src/dhcpd/lease.js";
-import { parseIp4, type Ip4 } from "../../src/dhcpd/ipv4.js";
+import { parseIp4, type Ip4 } from "../../src/core/ipv4.js";
 import type { Mac } from "../../src/core/mac.js";
 
 const rec = (i: number, state: LeaseRecord["state"] = "bound"): LeaseRecord => ({

@@ -1,6 +1,6 @@
 /** A fixed reservation table, MAC -> address, as the registry will answer in phase 2. */
 import type { Reservations } from "../../src/dhcpd/engine.js";
-import { parseIp4 } from "../../src/dhcpd/ipv4.js";
+import { parseIp4 } from "../../src/core/ipv4.js";
 import type { Mac } from "../../src/core/mac.js";
 
 export function reservationTable(table: Record<string, string>): Reservations {
