@@ -99,3 +99,22 @@ export interface Reservations {
   /** The MAC an address is reserved for, or null. */
   reservedBy(ip: Ip4): Mac | null;
 }
+
+/**
+ * Discovery: an unregistered network-boot client seen by the DHCP server (either mode).
+ * `kind` is the client kind of `dhcp/codec/client.ts` without "none" (only network-boot
+ * clients are remembered).
+ */
+export interface Sighting {
+  readonly mac: Mac;
+  readonly kind: "ipxe" | "pxe" | "http";
+  /** RFC 4578 architecture, or null when the client did not say. */
+  readonly arch: number | null;
+  /** Option 60 as sent, or null. */
+  readonly vendorClass: string | null;
+}
+
+/** Where the DHCP servers report unregistered clients. Called per packet: must stay O(1). */
+export interface SightingSink {
+  sighted(s: Sighting): void;
+}
