@@ -175,7 +175,8 @@ lab_bmc_story() {
   local mac round
   mac=$(mac_for "$name")
   lab_bmc_up "$name" --firmware "$fw" >/dev/null
-  trap 'watch_stop "$name"' EXIT
+  # shellcheck disable=SC2064 # NAME now: the trap runs after this function's locals are gone
+  trap "watch_stop $(printf %q "$name")" EXIT
   watch_start "$name" "$(date +%s%3N)"
   for round in 1 2; do
     if [ "$round" = 1 ]; then
@@ -194,6 +195,7 @@ lab_bmc_story() {
   vm_alive "$name" && die "QEMU still runs after power off"
   sleep 0.5 # the watcher's last lines
   watch_stop "$name"
+  trap - EXIT
   sed 's/^/    BMC | /' "$(bmc_dir "$name")/power.log"
 }
 
