@@ -95,7 +95,7 @@ lab_bmc_chassis() {
       local p
       for p in "$@"; do
         case $p in
-          power) if bmc_vm_alive "$name"; then echo power:1; else echo power:0; fi ;;
+          power) if vm_alive "$name"; then echo power:1; else echo power:0; fi ;;
           boot) echo "boot:$(cat "$d/boot" 2>/dev/null || echo default)" ;;
           *) echo "Invalid parameter: $p"; return 1 ;;
         esac
@@ -116,12 +116,19 @@ lab_bmc_chassis() {
   esac
 }
 
-bmc_vm_alive() { kill -0 "$(cat "$DIR/pids/vm-$1.pid" 2>/dev/null)" 2>/dev/null; }
-
 bmc_power_on() {
-  local name=$1 fw=$2 d boot vmport mac serial n
-  bmc_vm_alive "$name" && return 0
+  local name=$1 fw=$2 d boot vmport mac serial n i
+  vm_alive "$name" && return 0
   d=$(bmc_dir "$name")
+  # A power cycle is "set power 0", then "set power 1" a second later: the QEMU that power
+  # off stopped must be gone (its tap free) before the new one starts.
+  if [ -f "$d/stopping" ]; then
+    for i in $(seq 1 50); do
+      kill -0 "$(cat "$d/stopping")" 2>/dev/null || break
+      sleep 0.1
+    done
+    rm -f "$d/stopping"
+  fi
   boot=$(cat "$d/boot" 2>/dev/null || echo default)
   read -r _ vmport < <(bmc_ports "$name")
   vm_prepare "$name" "$fw" >/dev/null
@@ -143,58 +150,106 @@ bmc_power_on() {
 bmc_power_off() {
   local d
   d=$(bmc_dir "$1")
-  bmc_vm_alive "$1" || return 0
+  vm_alive "$1" || return 0
   echo "$(date -u +%T) off" >>"$d/power.log"
-  # kill_ours waits for QEMU to go; ipmi_sim is blocked meanwhile, so do not make it wait.
-  kill_ours "$DIR/pids/vm-$1.pid" </dev/null >/dev/null 2>&1 &
+  # Off at once for `get power`; kill_ours waits for QEMU to go, and ipmi_sim is blocked
+  # meanwhile, so it waits in the background (power on waits for it, see bmc_power_on).
+  mv "$DIR/pids/vm-$1.pid" "$d/vm.pid"
+  cp "$d/vm.pid" "$d/stopping"
+  kill_ours "$d/vm.pid" </dev/null >/dev/null 2>&1 &
 }
 
 # scripts/lab bmc-story NAME [--firmware F]: on a lab that is up, NAME's VM installed and
-# re-installed with nobody pressing its power button: its BMC (bmc-up), a registration,
-# Landscaper's power driver (src/power, run from Landscaper's namespace) arms it (PXE once,
-# power on), the installer reboots (QEMU's -no-reboot: power off), power on boots the
-# disk, a rearm and a second arm install generation 2. Until phase 2 puts this in the
-# registry, the driver is run by dist/scripts/lablib/power.js.
+# re-installed with nobody at its power button, every power action Landscaper's own
+# (`landscaper serve` runs ipmitool from its namespace): bmc-up; a registration with the
+# BMC, which arms it (PXE once, power on); the install; the installer's reboot (QEMU's
+# -no-reboot: power off); `machines power on` (no override: the disk); a rearm, which arms
+# it again (PXE once, and a cycle, as it is on); the second install; on (the disk); off.
+# Landscaper's record of NAME after each round: $DIR/bmc/NAME/machine-1.json, -2.json.
 lab_bmc_story() {
   local name=${1:-} fw=uefi
   [ -n "$name" ] || die "usage: scripts/lab bmc-story NAME [--firmware uefi|bios|http]"
   shift
   [ "${1:-}" = --firmware ] && fw=$2
   lab_is_up || die "lab $LAB is not up (scripts/lab up)"
-  local mac d round t0 i serial
+  local mac round
   mac=$(mac_for "$name")
-  d=$(bmc_dir "$name")
   lab_bmc_up "$name" --firmware "$fw" >/dev/null
-  lab_register "$name" >/dev/null
+  # shellcheck disable=SC2064 # NAME now: the trap runs after this function's locals are gone
+  trap "watch_stop $(printf %q "$name")" EXIT
+  watch_start "$name" "$(date +%s%3N)"
   for round in 1 2; do
-    [ "$round" = 2 ] && ctl POST "/v1/machines/$mac/rearm" >/dev/null
-    t0=$SECONDS
-    bmc_power "$name" arm || return 1
-    for i in $(seq 1 300); do
-      [ "$(machine_state "$mac")" = installed ] && ! bmc_vm_alive "$name" && break
-      sleep 1
-    done
-    [ "$(machine_state "$mac")" = installed ] || die "generation $round: state '$(machine_state "$mac")' after ${i}s"
-    log "generation $round: installed and powered off by its reboot after $((SECONDS - t0))s"
-    bmc_power "$name" status | grep -q '"power":"off"' || die "the BMC does not report power off"
-    t0=$SECONDS
-    bmc_power "$name" on || return 1
-    serial=$DIR/vms/$name/serial-$(cat "$DIR/vms/$name/boots").log
-    for i in $(seq 1 120); do
-      grep -qa LANDSCAPER-LOCAL-BOOT "$serial" 2>/dev/null && break
-      sleep 1
-    done
-    grep -qa LANDSCAPER-LOCAL-BOOT "$serial" || die "power on did not boot the disk ($serial)"
-    log "generation $round: power on (no override) booted the disk after $((SECONDS - t0))s"
-    bmc_power "$name" off || return 1
-    for i in $(seq 1 30); do bmc_vm_alive "$name" || break; sleep 0.2; done
-    bmc_vm_alive "$name" && die "QEMU still runs after power off"
+    if [ "$round" = 1 ]; then
+      bmc_armed "$name" "$fw" lab_register "$name" --bmc || return 1
+    else
+      bmc_armed "$name" "$fw" ctl POST "/v1/machines/$mac/rearm" || return 1
+    fi
+    bmc_power "$name" status | grep -q ': power off' || die "the BMC does not report power off"
+    bmc_disk_boot "$name" "$fw" || return 1
+    # Landscaper's record now: a rearm folds this generation's power events into a count.
+    ctl GET "/v1/machines/$mac" >"$(bmc_dir "$name")/machine-$round.json"
   done
-  sed 's/^/    power | /' "$d/power.log"
+  bmc_power "$name" off || return 1
+  local i
+  for i in $(seq 1 30); do vm_alive "$name" || break; sleep 0.2; done
+  vm_alive "$name" && die "QEMU still runs after power off"
+  sleep 0.5 # the watcher's last lines
+  watch_stop "$name"
+  trap - EXIT
+  sed 's/^/    BMC | /' "$(bmc_dir "$name")/power.log"
 }
 
-# bmc_power NAME ACTION: Landscaper's driver, from Landscaper's namespace, prints its outcome.
+# bmc_armed NAME FW CMD...: CMD (a registration, a rearm) must make Landscaper arm NAME
+# through its BMC; waits for that power-on, then for the install and the reboot (power off).
+bmc_armed() {
+  local name=$1 fw=$2 ons t0
+  shift 2
+  ons=$(bmc_power_ons "$name")
+  t0=$(date +%s.%N)
+  "$@" >/dev/null || die "$*: failed"
+  bmc_await "$name" "$ons" installed 240 "$fw, armed by Landscaper" "$t0"
+}
+
+# bmc_disk_boot NAME FW: `landscaper machines power NAME on`; no override, so the disk.
+bmc_disk_boot() {
+  local name=$1 fw=$2 ons t0
+  ons=$(bmc_power_ons "$name")
+  t0=$(date +%s.%N)
+  bmc_power "$name" on || return 1
+  bmc_await "$name" "$ons" local 120 "$fw, powered on by the operator" "$t0"
+}
+
+# bmc_await NAME ONS EXPECT TIMEOUT LABEL T0: waits (60 s at most) for the BMC's power-on
+# after the ONS it had, then for EXPECT as `scripts/lab boot` judges it.
+bmc_await() {
+  local name=$1 ons=$2 expect=$3 timeout=$4 label=$5 t0=$6 end verdict
+  end=$((SECONDS + 60))
+  while [ "$(bmc_power_ons "$name")" -le "$ons" ]; do
+    if [ $SECONDS -ge $end ]; then
+      boot_verdict "$name" "$label" "$expect" "fail:no power-on through the BMC within 60 s" "$t0"
+      return 1
+    fi
+    sleep 0.2
+  done
+  verdict=$(await_outcome "$name" "$expect" "$timeout")
+  boot_verdict "$name" "$label" "$expect" "$verdict" "$t0"
+}
+
+# How many times NAME's BMC has powered its VM on (power.log, written by the chassis).
+bmc_power_ons() { awk '$2 == "on"' "$(bmc_dir "$1")/power.log" 2>/dev/null | wc -l; }
+
+# bmc_power NAME ACTION: `landscaper machines power` (the control socket; Landscaper runs
+# ipmitool from its namespace); prints its outcome.
 bmc_power() {
-  ip netns exec "$NS_LS" node "$repo/dist/scripts/lablib/power.js" "$(bmc_dir "$1")/bmc.json" \
-    "$1 ($(mac_for "$1"))" "$2"
+  LANDSCAPER_SOCKET=$SOCK node "$repo/dist/src/cli/main.js" machines power "$(mac_for "$1")" "$2"
+}
+
+# The ipmitool Landscaper runs in the lab (config power.ipmitool): the real one, after it
+# appended its argument list to $DIR/ipmitool-argv.log, so that the e2e test can check that
+# the password never was on a command line. Prints its path.
+lab_ipmitool() {
+  printf '%s\n' '#!/bin/sh' "printf '%s\\n' \"\$*\" >>'$DIR/ipmitool-argv.log'" \
+    'exec ipmitool "$@"' >"$DIR/ipmitool"
+  chmod 755 "$DIR/ipmitool"
+  echo "$DIR/ipmitool"
 }

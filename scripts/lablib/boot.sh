@@ -106,40 +106,68 @@ lab_boot() {
   t0=$(date +%s.%N)
   start_ms=$(date +%s%3N)
   start_bg "vm-$name" "$NS_LAN" "${QEMU[@]}"
-  if [ -S "$SOCK" ]; then
-    start_bg "watch-$name" "$NS_LAN" node "$repo/dist/scripts/lablib/watch.js" \
-      --socket "$SOCK" --mac "$mac" --since "$start_ms"
-    # The watcher prints the stages live; tail its log to our stdout while it runs.
-    tail -n +1 -F --pid="$(cat "$DIR/pids/watch-$name.pid")" "$DIR/watch-$name.log" 2>/dev/null &
-    local tailpid=$!
-  fi
+  watch_start "$name" "$start_ms"
+  local verdict
+  verdict=$(await_outcome "$name" "$expect" "$timeout")
+  sleep 0.3 # the last events
+  kill_ours "$DIR/pids/vm-$name.pid"
+  watch_stop "$name"
+  trap - INT TERM
+  eval "$saved_traps"
+  boot_verdict "$name" "$fw" "$expect" "$verdict" "$t0"
+}
 
-  local verdict="" state alive qpid end
-  qpid=$(cat "$DIR/pids/vm-$name.pid")
+vm_alive() { kill -0 "$(cat "$DIR/pids/vm-$1.pid" 2>/dev/null)" 2>/dev/null; }
+
+# The serial console of NAME's newest boot.
+vm_serial() { echo "$DIR/vms/$1/serial-$(cat "$DIR/vms/$1/boots" 2>/dev/null || echo 0).log"; }
+
+# await_outcome NAME EXPECT TIMEOUT: judges NAME's VM (its QEMU by pid file, its newest
+# serial console, Landscaper's state) every 0.5 s until a verdict; prints ok or fail:REASON.
+await_outcome() {
+  local name=$1 expect=$2 timeout=$3 mac verdict="" state="" alive end
+  mac=$(mac_for "$name")
   end=$((SECONDS + timeout))
   while [ $SECONDS -lt $end ]; do
     state=$(machine_state "$mac")
     alive=1
-    kill -0 "$qpid" 2>/dev/null || alive=0
-    verdict=$(judge "$expect" "$state" "$alive" "$serial")
+    vm_alive "$name" || alive=0
+    verdict=$(judge "$expect" "$state" "$alive" "$(vm_serial "$name")")
     [ -n "$verdict" ] && break
     sleep 0.5
   done
   [ -n "$verdict" ] || verdict="fail:no outcome within ${timeout}s (state '$state')"
-  sleep 0.3 # the last events
-  kill_ours "$DIR/pids/vm-$name.pid"
-  kill_ours "$DIR/pids/watch-$name.pid"
-  [ -z "${tailpid:-}" ] || kill "$tailpid" 2>/dev/null || true
-  trap - INT TERM
-  eval "$saved_traps"
-  local secs
+  echo "$verdict"
+}
+
+# boot_verdict NAME LABEL EXPECT VERDICT T0: logs the outcome and its time since T0
+# (date +%s.%N) and appends it to $DIR/times; on failure the serial console's tail, and 1.
+boot_verdict() {
+  local name=$1 label=$2 expect=$3 verdict=$4 t0=$5 secs serial
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   if [ "$verdict" = ok ]; then
-    log "boot $name ($fw): $expect after ${secs}s"
-    echo "$name $fw $expect ${secs}s" >>"$DIR/times"
+    log "boot $name ($label): $expect after ${secs}s"
+    echo "$name $label $expect ${secs}s" >>"$DIR/times"
   else
-    log "boot $name ($fw): FAILED (${verdict#fail:}) after ${secs}s; serial console $serial:"
+    serial=$(vm_serial "$name")
+    log "boot $name ($label): FAILED (${verdict#fail:}) after ${secs}s; serial console $serial:"
     tail -n 15 "$serial" | sed 's/^/    | /' >&2
     return 1
   fi
+}
+
+# watch_start NAME SINCE_MS: Landscaper's live view of NAME (scripts/lablib/watch.ts) on
+# our stdout, every event since SINCE_MS (epoch ms); watch_stop NAME ends it.
+watch_start() {
+  [ -S "$SOCK" ] || return 0
+  start_bg "watch-$1" "$NS_LAN" node "$repo/dist/scripts/lablib/watch.js" \
+    --socket "$SOCK" --mac "$(mac_for "$1")" --since "$2"
+  tail -n +1 -F --pid="$(cat "$DIR/pids/watch-$1.pid")" "$DIR/watch-$1.log" 2>/dev/null &
+  WATCH_TAIL=$!
+}
+
+watch_stop() {
+  kill_ours "$DIR/pids/watch-$1.pid"
+  [ -z "${WATCH_TAIL:-}" ] || kill "$WATCH_TAIL" 2>/dev/null || true
+  WATCH_TAIL=
 }

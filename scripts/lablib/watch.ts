@@ -2,6 +2,8 @@
 // and prints every boot stage with the time since the VM was powered on.
 //   node dist/scripts/lablib/watch.js --socket PATH --mac MAC [--since EPOCH_MS]
 import { request } from "node:http";
+import type { MachineEvent } from "../../src/registry/machine.js";
+import { stepText } from "../../src/registry/views.js";
 
 interface Args {
   socket: string;
@@ -45,6 +47,10 @@ export function describe(e: Event): string {
     }
     case "state":
       return `state   -> ${str(e.state)}`;
+    case "power":
+      // What Landscaper asked the BMC, as `machines show` words it: "power arm
+      // (registration): pxe-once, on, power on".
+      return `BMC     ${stepText(e as unknown as MachineEvent)}`;
     default: {
       const shown = new Set(["at", "mac", "generation", "type", "state"]);
       const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !shown.has(k)));

@@ -62,8 +62,8 @@ function describe(m: MachineView): string {
   for (const e of m.events.slice(-20)) {
     const { at, type, state, mac: _mac, generation: _generation, ...rest } = e;
     const extra = Object.entries(rest)
-      .filter(([, v]) => v !== null && v !== undefined && typeof v !== "object")
-      .map(([k, v]) => `${k}=${String(v)}`)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k}=${fieldText(v)}`)
       .join(" ");
     lines.push(`  ${at}  ${type.padEnd(9)} ${state.padEnd(10)} ${extra}`);
   }
@@ -71,6 +71,16 @@ function describe(m: MachineView): string {
 }
 
 /** Prints the answer: the JSON document with --json, else the text. */
+/**
+ * An event field on one line: a list comma-joined (a power event's `sent`: pxe-once,on),
+ * an object as JSON (its `error`: kind and message, what the operator needs to act on).
+ */
+function fieldText(v: unknown): string {
+  if (Array.isArray(v))
+    return v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(",");
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
 function print(call: Call, value: unknown, text: () => string): number {
   process.stdout.write(flag(call, "json") ? JSON.stringify(value, null, 2) + "\n" : text());
   return 0;

@@ -79,6 +79,7 @@ test("machines add --bmc-* powers the machine on into PXE; machines power drives
   const show = await cli("show", "web-1");
   assert.match(show.stdout, new RegExp(`^bmc: +ipmi 127\\.0\\.0\\.1:${bmc.port} user admin`, "m"));
   assert.match(show.stdout, /power +\w+ +action=status trigger=operator ok=true/);
+  assert.match(show.stdout, /action=on trigger=operator ok=true sent=pxe-once,on power=on/);
 
   await writeFile(bmc.passwordFile, "wrong-password\n");
   const refused = await cli("power", "web-1", "status");
@@ -86,6 +87,12 @@ test("machines add --bmc-* powers the machine on into PXE; machines power drives
   assert.match(
     refused.stderr,
     /power status of web-1 \(52:54:00:18:00:0c\) through BMC .* refused the password/,
+  );
+  // show gives the failed action's reason, not only ok=false.
+  const failed = await cli("show", "web-1");
+  assert.match(
+    failed.stdout,
+    /ok=false sent= error=\{"kind":"auth","message":"power status of web-1 /,
   );
 
   const other = "52:54:00:18:00:0d";

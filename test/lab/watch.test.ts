@@ -18,6 +18,17 @@ test("watch describes each boot stage on one line", () => {
   );
   assert.equal(describe({ type: "state", state: "installed" }), "state   -> installed");
   assert.equal(
+    describe({
+      type: "power",
+      action: "arm",
+      trigger: "registration",
+      ok: true,
+      sent: ["pxe-once", "on"],
+      power: "on",
+    }),
+    "BMC     power arm (registration): pxe-once, on, power on",
+  );
+  assert.equal(
     describe({ type: "kernel", state: "booting", at: "x", mac: "m", generation: 1, bytes: 5 }),
     'kernel  (booting) {"bytes":5}',
   );
