@@ -7,9 +7,17 @@ import type { Metrics } from "../core/metrics.js";
 import type { FileRoots } from "../core/files.js";
 import { Refusal } from "../core/refusal.js";
 import type { Power, PowerAction, PowerOutcome } from "../power/power.js";
+import type { Ip4 } from "../core/ipv4.js";
+import { addressEvent, claimAddress } from "./addresses.js";
 import { MachineBook } from "./book.js";
 import { Change, now } from "./change.js";
-import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
+import type {
+  BootOracle,
+  ControlDoor,
+  InstallerDoor,
+  InstallSession,
+  Reservations,
+} from "./doors.js";
 import { openSession } from "./installer.js";
 import type {
   MachineEvent,
@@ -45,7 +53,7 @@ export interface RegistryOptions {
  * written is refused (StateWriteFailed) and changes nothing. It opens three doors (src/registry/
  * doors.ts): the boot oracle for the servers, the installer door, the control door.
  */
-export class Registry implements BootOracle, InstallerDoor, ControlDoor {
+export class Registry implements BootOracle, InstallerDoor, ControlDoor, Reservations {
   private readonly book: MachineBook;
   private readonly machinePower: MachinePower;
   /** Where the LAN HTTP server listens; set once it has bound. */
@@ -105,10 +113,17 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
     }
     const { machine, created } = await this.book.exclusive(mac, async () => {
       const existing = this.book.machines.get(mac);
+      // Refused (409, naming the holder) before anything is written; held until it is.
+      const release = claimAddress(this.book.addresses, this.book.machines, mac, reg.ipv4);
       const c = existing ? Change.of(existing) : new Change(newRecord(mac, reg, now()));
-      if (!existing) c.record("registered", {});
-      else if (applyRegistration(c.m, reg)) c.record("updated", {});
-      await this.book.save(c);
+      const address = addressEvent(existing?.ipv4 ?? null, reg.ipv4);
+      if (!existing) c.record("registered", address);
+      else if (applyRegistration(c.m, reg)) c.record("updated", address);
+      try {
+        await this.book.save(c);
+      } finally {
+        release();
+      }
       return { machine: c.m, created: !existing };
     });
     // Power follows what is on disk: a refused write powers nothing.
@@ -197,6 +212,16 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
       });
       signal?.addEventListener("abort", onAbort);
     });
+  }
+
+  // ---- the DHCP server's reservations (Reservations) ------------------------------------
+
+  reservedFor(mac: Mac): Ip4 | null {
+    return this.book.addresses.reservedFor(mac);
+  }
+
+  reservedBy(ip: Ip4): Mac | null {
+    return this.book.addresses.reservedBy(ip);
   }
 
   // ---- the boot side (BootOracle) ------------------------------------------------------
