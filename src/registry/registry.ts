@@ -50,8 +50,9 @@ export interface RegistryOptions {
 /**
  * The machine registry: the only owner of machine state and of boot policy. Every change it
  * acknowledges is on disk before it takes effect (src/registry/book.ts); one that cannot be
- * written is refused (StateWriteFailed) and changes nothing. It opens three doors (src/registry/
- * doors.ts): the boot oracle for the servers, the installer door, the control door.
+ * written is refused (StateWriteFailed) and changes nothing. It opens four doors (src/registry/
+ * doors.ts): the boot oracle for the servers, the installer door, the control door, and the
+ * address reservations for the DHCP server.
  */
 export class Registry implements BootOracle, InstallerDoor, ControlDoor, Reservations {
   private readonly book: MachineBook;
@@ -115,16 +116,16 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor, Reserva
       const existing = this.book.machines.get(mac);
       // Refused (409, naming the holder) before anything is written; held until it is.
       const release = claimAddress(this.book.addresses, this.book.machines, mac, reg.ipv4);
-      const c = existing ? Change.of(existing) : new Change(newRecord(mac, reg, now()));
-      const address = addressEvent(existing?.ipv4 ?? null, reg.ipv4);
-      if (!existing) c.record("registered", address);
-      else if (applyRegistration(c.m, reg)) c.record("updated", address);
       try {
+        const c = existing ? Change.of(existing) : new Change(newRecord(mac, reg, now()));
+        const address = addressEvent(existing?.ipv4 ?? null, reg.ipv4);
+        if (!existing) c.record("registered", address);
+        else if (applyRegistration(c.m, reg)) c.record("updated", address);
         await this.book.save(c);
+        return { machine: c.m, created: !existing };
       } finally {
         release();
       }
-      return { machine: c.m, created: !existing };
     });
     // Power follows what is on disk: a refused write powers nothing.
     this.machinePower.after(machine, created ? "registration" : "reapply");
