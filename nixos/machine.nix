@@ -86,6 +86,11 @@ let
           ;
       };
 
+  # A dotted quad of 0..255 without leading zeros: what the control API reads as an IPv4
+  # address (so an IPv6 address or a DNS name in `host` reserves nothing).
+  octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+  isIPv4 = text: builtins.match "${octet}\\.${octet}\\.${octet}\\.${octet}" text != null;
+
   state = if config.stateResource != null then config.stateResource else members.state_file;
 
   # The four members of the design, in a module of their own so that `config.members`
@@ -110,6 +115,8 @@ let
         inherit (config) mac socket;
         # Shown on the status page, in `watch` and `machines list`.
         hostname = config.hostName;
+        # Landscaper's DHCP server (server mode) gives the machine this address.
+        inherit (config) ipv4;
         inherit (nbp)
           kernel
           initrd
@@ -171,7 +178,20 @@ in
       example = "192.168.10.21";
       description = ''
         Address (or DNS name) at which the installed machine is reachable over SSH
-        (port 22), for example the address the site's DHCP server reserves for `mac`.
+        (port 22), for example the address the site's DHCP server reserves for `mac`. An
+        IPv4 address here is also reserved in Landscaper (see `ipv4`).
+      '';
+    };
+    ipv4 = mkOption {
+      type = types.nullOr types.str;
+      default = if isIPv4 config.host then config.host else null;
+      defaultText = lib.literalMD "`host` when it is an IPv4 address, else `null`";
+      example = "192.168.10.21";
+      description = ''
+        The IPv4 address reserved for the machine in Landscaper (the `pxe_nbp` input
+        `ipv4`): with `dhcp.mode = "server"`, Landscaper's DHCP server always gives it this
+        address, to the firmware, the installer and the installed system. No two machines
+        may have one address. `null`: no reservation.
       '';
     };
     hostName = mkOption {

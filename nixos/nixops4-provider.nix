@@ -2,7 +2,8 @@
 # by the flake as `modules.nixops4Provider.landscaper`.
 #
 # Inputs and outputs are DESIGN.md's "NixOps4 resource provider" table, plus pxe_nbp's
-# `hostname` and `reinstall` (the provider issue's re-arm counter) and `dns_record_set`
+# `hostname`, `ipv4` (the DHCP server's reservation) and `reinstall` (the provider issue's
+# re-arm counter) and `dns_record_set`
 # (the DNS issue, docs/provider.md); optional
 # inputs default to null, which the provider treats as absent (NixOps4 itself passes
 # null for an optional input that is left undefined). Outputs are declared statically,
@@ -75,6 +76,10 @@ in
           };
         }) "The installer's SSH host key pair; Landscaper generates an ed25519 pair when absent.";
         hostname = optional types.str "The machine's host name, shown on the status page and given to the installer.";
+        ipv4 = optional types.str ''
+          The IPv4 address reserved for the machine: Landscaper's DHCP server (`dhcp.mode =
+          "server"`) always gives it this address; no two machines may have one address.
+        '';
         bmc = optional (types.attrsOf types.anything) ''
           The machine's BMC, `{ protocol = "ipmi"; address; port?; username; passwordFile;
           cipherSuite?; firmware?; }`: Landscaper sets the next boot to the network and

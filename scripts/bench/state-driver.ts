@@ -58,6 +58,7 @@ async function makeState(path: string, dir: string): Promise<void> {
         cmdline: "console=ttyS0",
         hostname: `node-${i}`,
         bmc: null,
+        ipv4: null,
         job: null,
         installationHostKey: null,
       },

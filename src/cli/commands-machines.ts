@@ -112,6 +112,7 @@ export const MACHINES: CommandSpec = {
       description: [
         "The machine installs on its next network boot. Relative paths are made absolute here; the appliance must be able to read the files.",
         "Given a host name instead of a MAC, the machine registered under that name is updated and keeps its name unless --hostname says otherwise.",
+        'With --ipv4, Landscaper\'s DHCP server (dhcp.mode "server") always gives the machine that address; no two machines may have one address. Without it an update keeps the address the machine has; --ipv4 none drops it.',
         "With --bmc-address (and --bmc-user, --bmc-password-file), Landscaper drives the machine's BMC over IPMI: on registration it sets the next boot to the network, once, and powers the machine on. Without them an update keeps the BMC the machine has.",
       ],
       positionals: [MACHINE_ARG],
@@ -139,6 +140,12 @@ export const MACHINES: CommandSpec = {
           description: "kernel command line (Landscaper adds its own arguments)",
         },
         { name: "hostname", type: "string", value: "NAME", description: "the machine's host name" },
+        {
+          name: "ipv4",
+          type: "string",
+          value: "ADDR",
+          description: "the IPv4 address reserved for it (DHCP server mode), or none",
+        },
         ...BMC_OPTIONS,
         SOCKET,
         JSON_FLAG,
@@ -148,6 +155,11 @@ export const MACHINES: CommandSpec = {
         {
           command:
             "landscaper machines add 52:54:00:12:34:56 --kernel ./bzImage --initrd ./initrd --hostname web-1",
+        },
+        {
+          command:
+            "landscaper machines add 52:54:00:12:34:56 --kernel ./bzImage --initrd ./initrd --hostname web-1 --ipv4 10.0.0.21",
+          note: "the DHCP server (server mode) gives it 10.0.0.21, in the firmware and once installed",
         },
         { command: "landscaper machines add web-1 --kernel ./bzImage --initrd ./initrd" },
         {

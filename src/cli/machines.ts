@@ -37,6 +37,7 @@ function describe(m: MachineView): string {
   const lines = [
     `mac:        ${m.mac}`,
     `hostname:   ${m.hostname ?? "-"}`,
+    `ipv4:       ${m.ipv4 ?? "-"}`,
     `state:      ${m.state} (generation ${m.generation})`,
     `progress:   ${progressText(m) || "-"}`,
     `boot URL:   ${m.bootUrl}`,
@@ -93,10 +94,11 @@ export async function list(call: Call): Promise<number> {
     machines.length === 0
       ? "no machines registered\n"
       : table([
-          ["MAC", "HOSTNAME", "STATE", "GEN", "PROGRESS", "UPDATED"],
+          ["MAC", "HOSTNAME", "IPV4", "STATE", "GEN", "PROGRESS", "UPDATED"],
           ...machines.map((m) => [
             m.mac,
             m.hostname ?? "-",
+            m.ipv4 ?? "-",
             m.state,
             String(m.generation),
             progressText(m) || "-",
@@ -124,12 +126,19 @@ export async function add(call: Call): Promise<number> {
     kernel: resolve(stringOption(call, "kernel")!),
     initrd: resolve(stringOption(call, "initrd")!),
   };
-  const bmc = bmcOf(call) ?? (await currentBmc(sock, target.mac));
+  // A PUT replaces the registration: what no flag gives is kept from the machine as it is.
+  const given = bmcOf(call);
+  const ipv4 = stringOption(call, "ipv4");
+  const current =
+    given === undefined || ipv4 === undefined ? await currentMachine(sock, target.mac) : null;
+  const bmc = given ?? current?.bmc;
   if (bmc) body.bmc = bmc;
   const cmdline = stringOption(call, "cmdline");
   const hostname = stringOption(call, "hostname") ?? target.hostname;
   if (cmdline !== undefined) body.cmdline = cmdline;
   if (hostname) body.hostname = hostname;
+  const address = ipv4 === "none" ? null : (ipv4 ?? current?.ipv4);
+  if (address) body.ipv4 = address;
   const r = await controlRequest(sock, "PUT", `/v1/machines/${target.mac}`, body);
   const m = r.body as MachineView;
   return print(
@@ -178,10 +187,10 @@ function bmcOf(call: Call): Record<string, unknown> | undefined {
   return bmc;
 }
 
-/** The BMC a registered machine has (an update without --bmc-* flags keeps it). */
-async function currentBmc(sock: string, mac: string): Promise<unknown> {
+/** The machine as registered (an update keeps its BMC and address), or null when new. */
+async function currentMachine(sock: string, mac: string): Promise<MachineView | null> {
   const r = await controlRequest(sock, "GET", `/v1/machines/${mac}`, undefined, [404]);
-  return r.status === 404 ? null : (r.body as MachineView).bmc;
+  return r.status === 404 ? null : (r.body as MachineView);
 }
 
 export async function power(call: Call): Promise<number> {

@@ -75,3 +75,27 @@ export function ipOf(dotted: string): Ip4 {
   if (dots !== 3 || part > 255) return 0 as Ip4;
   return (n * 256 + part) as Ip4;
 }
+
+/**
+ * Why `ip` cannot be one machine's own address (a DHCP reservation), or null when it can:
+ * what no host may hold ("this network", loopback, multicast, the reserved class E with
+ * the broadcast address) and link-local, which RFC 3927 says a DHCP server never hands out.
+ */
+export function hostAddressProblem(ip: Ip4): string | null {
+  const a = ip >>> 24;
+  if (a === 0) return "is in 0.0.0.0/8 (this network)";
+  if (a === 127) return "is a loopback address";
+  if (a >= 224 && a < 240) return "is a multicast address";
+  if (a >= 240) return "is reserved (240.0.0.0/4, with the broadcast address)";
+  if (ip >>> 16 === 0xa9fe) return "is link-local (169.254.0.0/16), never handed out by DHCP";
+  return null;
+}
+
+/** A machine's own IPv4 address from its dotted text, or why it is none (naming the value). */
+export function parseHostIp4(text: unknown): Ip4 | string {
+  const ip = typeof text === "string" ? parseIp4(text) : null;
+  if (ip === null)
+    return `expected an IPv4 unicast address such as "10.0.0.5", got ${JSON.stringify(text)}`;
+  const why = hostAddressProblem(ip);
+  return why === null ? ip : `${text as string} ${why}, not a machine's address`;
+}

@@ -1,5 +1,6 @@
 import { InvalidBmc, parseBmc, type Bmc } from "../power/bmc.js";
 import ssh2 from "ssh2";
+import { parseHostIp4 } from "../core/ipv4.js";
 import { parseMac, type Mac } from "../core/mac.js";
 import { parsePublicKey, publicKeyFromPrivate } from "../core/openssh-keys.js";
 import { isObject, type JsonObject } from "./protocol.js";
@@ -128,6 +129,8 @@ export interface PxeNbpInputs {
   initrd: string;
   cmdline?: string;
   hostname?: string;
+  /** The address reserved for the machine (DHCP server mode), dotted, as the API takes it. */
+  ipv4?: string;
   job?: JsonObject;
   installationHostKey?: KeyPairText;
   /** The machine's BMC, checked as the control API checks it (the password stays in its file). */
@@ -145,6 +148,7 @@ export function checkPxeNbpInputs(props: JsonObject): PxeNbpInputs {
     initrd: { kind: "string", required: true },
     cmdline: { kind: "string" },
     hostname: { kind: "string" },
+    ipv4: { kind: "string" },
     job: { kind: "object" },
     installationHostKey: { kind: "object" },
     bmc: { kind: "object" },
@@ -160,6 +164,12 @@ export function checkPxeNbpInputs(props: JsonObject): PxeNbpInputs {
   if (r.reinstall < 0) throw new InputError(`${t}: input reinstall must be 0 or more`);
   if (v.cmdline !== undefined) r.cmdline = v.cmdline as string;
   if (v.hostname !== undefined) r.hostname = nonEmpty(t, "hostname", v.hostname);
+  if (v.ipv4 !== undefined) {
+    // The control API's own check, so a bad address fails at plan time, not at the PUT.
+    const why = parseHostIp4(v.ipv4);
+    if (typeof why === "string") throw new InputError(`${t}: input ipv4: ${why}`);
+    r.ipv4 = v.ipv4 as string;
+  }
   if (v.job !== undefined) r.job = v.job as JsonObject;
   if (v.socket !== undefined) r.socket = nonEmpty(t, "socket", v.socket);
   if (v.installationHostKey !== undefined) {

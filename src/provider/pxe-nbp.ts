@@ -61,6 +61,7 @@ async function register(inputs: PxeNbpInputs, ctx: ResourceContext): Promise<Mac
   const body: JsonObject = { kernel: inputs.kernel, initrd: inputs.initrd };
   if (inputs.cmdline !== undefined) body.cmdline = inputs.cmdline;
   if (inputs.hostname !== undefined) body.hostname = inputs.hostname;
+  if (inputs.ipv4 !== undefined) body.ipv4 = inputs.ipv4;
   if (inputs.job !== undefined) body.job = inputs.job;
   if (inputs.installationHostKey !== undefined)
     body.installationHostKey = inputs.installationHostKey;

@@ -12,6 +12,7 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "../core/log.js";
 import type { Mac } from "../core/mac.js";
 import type { Metrics } from "../core/metrics.js";
+import { AddressIndex } from "./addresses.js";
 import { Change, now } from "./change.js";
 import { STATES, type MachineEvent, type MachineRecord, type MachineState } from "./machine.js";
 import { StateStore } from "./store.js";
@@ -36,6 +37,8 @@ export class MachineBook {
   private readonly store: StateStore;
   private readonly pending = new Set<Promise<void>>();
   private readonly queues = new Map<Mac, Queue>();
+  /** The machines' reserved addresses, as written: kept with `byMac`, in the same step. */
+  readonly addresses = new AddressIndex();
 
   constructor(
     stateDir: string,
@@ -52,7 +55,15 @@ export class MachineBook {
   }
 
   async load(): Promise<void> {
-    for (const m of await this.store.load()) this.byMac.set(m.mac, m);
+    for (const m of await this.store.load()) {
+      this.byMac.set(m.mac, m);
+      const holder = this.addresses.set(m.mac, m.ipv4 ?? null);
+      if (holder !== null)
+        this.log.warn(
+          { mac: m.mac, holder },
+          "state holds two machines with one ipv4; the first keeps the reservation",
+        );
+    }
     this.metrics.stateTornLines.inc(this.store.tornLines);
     this.updateGauge();
   }
@@ -99,6 +110,7 @@ export class MachineBook {
     return this.store.putMachine(c.m, c.events, () => {
       const before = this.byMac.get(c.m.mac)?.state;
       this.byMac.set(c.m.mac, c.m);
+      this.addresses.set(c.m.mac, c.m.ipv4 ?? null);
       for (const e of c.events) this.emit(e);
       if (before !== c.m.state) this.updateGauge();
     });
@@ -108,6 +120,7 @@ export class MachineBook {
   remove(m: MachineRecord): Promise<void> {
     return this.store.removeMachine(m.mac, () => {
       this.byMac.delete(m.mac);
+      this.addresses.set(m.mac, null);
       this.emit({
         at: now(),
         mac: m.mac,

@@ -1,3 +1,4 @@
+import type { Ip4 } from "../core/ipv4.js";
 import type { Mac } from "../core/mac.js";
 import type { SshKeyPair } from "../core/openssh-keys.js";
 import type { Job } from "../boot/job.js";
@@ -46,6 +47,8 @@ export interface Registration {
   installationHostKey: SshKeyPair | null;
   /** How to reach the machine's BMC; null: Landscaper does not drive its power. */
   bmc: Bmc | null;
+  /** The address Landscaper's DHCP server (server mode) always gives it; null: none reserved. */
+  ipv4: Ip4 | null;
 }
 
 /** A machine as stored on disk: everything, secrets included. */
@@ -77,6 +80,8 @@ export interface MachineRecord {
   keyHandedOutAt?: string | null;
   /** The machine's BMC (never its password: only the file's path); absent in older state files. */
   bmc?: Bmc | null;
+  /** Its reserved address (a number, as the index keys it); absent in older state files. */
+  ipv4?: Ip4 | null;
   /** When this generation was armed (registration or rearm); absent in older state files. */
   armedAt?: string;
   events: MachineEvent[];
@@ -108,6 +113,8 @@ export type MachineView = Pick<
   bootUrl: string;
   installationHostPublicKey: string;
   bmc: Bmc | null;
+  /** The reserved address, dotted ("10.0.0.5"), or null. */
+  ipv4: string | null;
 };
 
 /**

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { formatIp4 } from "../core/ipv4.js";
 import type { Mac } from "../core/mac.js";
 import { generateEd25519 } from "../core/openssh-keys.js";
 import { pick } from "../core/pick.js";
@@ -37,6 +38,7 @@ export function newRecord(mac: Mac, reg: Registration, at: string): MachineRecor
     bootStartedAt: null,
     keyHandedOutAt: null,
     bmc: reg.bmc,
+    ipv4: reg.ipv4,
     events: [],
   };
 }
@@ -57,6 +59,7 @@ export function applyRegistration(m: MachineRecord, reg: Registration): boolean 
     m.hostname === reg.hostname &&
     JSON.stringify(m.job) === JSON.stringify(reg.job) &&
     JSON.stringify(m.bmc ?? null) === JSON.stringify(reg.bmc) &&
+    (m.ipv4 ?? null) === reg.ipv4 &&
     !keyChanged;
   if (same) return false;
   Object.assign(m, {
@@ -66,6 +69,7 @@ export function applyRegistration(m: MachineRecord, reg: Registration): boolean 
     hostname: reg.hostname,
     job: reg.job,
     bmc: reg.bmc,
+    ipv4: reg.ipv4,
   });
   if (keyChanged) {
     m.hostKeyGiven = reg.installationHostKey !== null;
@@ -90,6 +94,7 @@ export function toView(m: MachineRecord, bootUrl: string): MachineView {
     registeredAt: m.registeredAt,
     updatedAt: m.updatedAt,
     bmc: m.bmc ?? null,
+    ipv4: m.ipv4 == null ? null : formatIp4(m.ipv4),
     events: [...m.events],
   };
 }

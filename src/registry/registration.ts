@@ -2,11 +2,21 @@ import { Refusal } from "../core/refusal.js";
 import { isAbsolute } from "node:path";
 import { validateJob } from "../boot/job.js";
 import { unsafeForScript } from "../boot/script.js";
+import { parseHostIp4, type Ip4 } from "../core/ipv4.js";
 import { publicKeyIdentity } from "../core/openssh-keys.js";
 import { InvalidBmc, parseBmc } from "../power/bmc.js";
 import type { Registration } from "./machine.js";
 
-const FIELDS = ["kernel", "initrd", "cmdline", "hostname", "job", "installationHostKey", "bmc"];
+const FIELDS = [
+  "kernel",
+  "initrd",
+  "cmdline",
+  "hostname",
+  "job",
+  "installationHostKey",
+  "bmc",
+  "ipv4",
+];
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 export class InvalidRegistration extends Refusal {
@@ -100,5 +110,11 @@ export function parseRegistration(body: unknown): Registration {
       throw e;
     }
   }
-  return { kernel, initrd, cmdline, hostname, job, installationHostKey, bmc };
+  let ipv4: Ip4 | null = null;
+  if (body.ipv4 !== undefined && body.ipv4 !== null) {
+    const ip = parseHostIp4(body.ipv4);
+    if (typeof ip === "string") fail("ipv4", ip);
+    ipv4 = ip;
+  }
+  return { kernel, initrd, cmdline, hostname, job, installationHostKey, bmc, ipv4 };
 }

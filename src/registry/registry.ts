@@ -7,9 +7,17 @@ import type { Metrics } from "../core/metrics.js";
 import type { FileRoots } from "../core/files.js";
 import { Refusal } from "../core/refusal.js";
 import type { Power, PowerAction, PowerOutcome } from "../power/power.js";
+import type { Ip4 } from "../core/ipv4.js";
+import { addressEvent, claimAddress } from "./addresses.js";
 import { MachineBook } from "./book.js";
 import { Change, now } from "./change.js";
-import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
+import type {
+  BootOracle,
+  ControlDoor,
+  InstallerDoor,
+  InstallSession,
+  Reservations,
+} from "./doors.js";
 import { openSession } from "./installer.js";
 import type {
   MachineEvent,
@@ -42,10 +50,11 @@ export interface RegistryOptions {
 /**
  * The machine registry: the only owner of machine state and of boot policy. Every change it
  * acknowledges is on disk before it takes effect (src/registry/book.ts); one that cannot be
- * written is refused (StateWriteFailed) and changes nothing. It opens three doors (src/registry/
- * doors.ts): the boot oracle for the servers, the installer door, the control door.
+ * written is refused (StateWriteFailed) and changes nothing. It opens four doors (src/registry/
+ * doors.ts): the boot oracle for the servers, the installer door, the control door, and the
+ * address reservations for the DHCP server.
  */
-export class Registry implements BootOracle, InstallerDoor, ControlDoor {
+export class Registry implements BootOracle, InstallerDoor, ControlDoor, Reservations {
   private readonly book: MachineBook;
   private readonly machinePower: MachinePower;
   /** Where the LAN HTTP server listens; set once it has bound. */
@@ -105,11 +114,18 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
     }
     const { machine, created } = await this.book.exclusive(mac, async () => {
       const existing = this.book.machines.get(mac);
-      const c = existing ? Change.of(existing) : new Change(newRecord(mac, reg, now()));
-      if (!existing) c.record("registered", {});
-      else if (applyRegistration(c.m, reg)) c.record("updated", {});
-      await this.book.save(c);
-      return { machine: c.m, created: !existing };
+      // Refused (409, naming the holder) before anything is written; held until it is.
+      const release = claimAddress(this.book.addresses, this.book.machines, mac, reg.ipv4);
+      try {
+        const c = existing ? Change.of(existing) : new Change(newRecord(mac, reg, now()));
+        const address = addressEvent(existing?.ipv4 ?? null, reg.ipv4);
+        if (!existing) c.record("registered", address);
+        else if (applyRegistration(c.m, reg)) c.record("updated", address);
+        await this.book.save(c);
+        return { machine: c.m, created: !existing };
+      } finally {
+        release();
+      }
     });
     // Power follows what is on disk: a refused write powers nothing.
     this.machinePower.after(machine, created ? "registration" : "reapply");
@@ -197,6 +213,16 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
       });
       signal?.addEventListener("abort", onAbort);
     });
+  }
+
+  // ---- the DHCP server's reservations (Reservations) ------------------------------------
+
+  reservedFor(mac: Mac): Ip4 | null {
+    return this.book.addresses.reservedFor(mac);
+  }
+
+  reservedBy(ip: Ip4): Mac | null {
+    return this.book.addresses.reservedBy(ip);
   }
 
   // ---- the boot side (BootOracle) ------------------------------------------------------

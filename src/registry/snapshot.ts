@@ -34,6 +34,9 @@ export function recordProblem(m: unknown): string | null {
     return `machine ${r.mac} has no token or generation`;
   if (!STATES.includes(r.state as MachineRecord["state"]))
     return `machine ${r.mac} has an unknown state ${JSON.stringify(r.state)}`;
+  // Absent in files written before reservations existed.
+  if (r.ipv4 != null && !(Number.isInteger(r.ipv4) && r.ipv4 >= 0 && r.ipv4 <= 0xffffffff))
+    return `machine ${r.mac} has an invalid ipv4 ${JSON.stringify(r.ipv4)}`;
   return null;
 }
 

@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { renderJobSh, validateJob, type Job } from "../../src/boot/job.js";
 import { evalExpr, evalJson, keepJson, nixEval, root, run, scratch } from "./nix-tools.js";
 
-/** DESIGN.md "NixOps4 resource provider" (plus pxe_nbp hostname, bmc and reinstall, and dns_record_set): every type requires state; `?` marks optional. */
+/** DESIGN.md "NixOps4 resource provider" (plus pxe_nbp hostname, ipv4, bmc and reinstall, and dns_record_set): every type requires state; `?` marks optional. */
 const DESIGN_RESOURCE_TYPES: Record<string, { inputs: string; outputs: string }> = {
   pxe_nbp: {
     inputs:
-      "mac, kernel, initrd, cmdline?, hostname?, job?, installationHostKey?, bmc?, reinstall?, socket?",
+      "mac, kernel, initrd, cmdline?, hostname?, ipv4?, job?, installationHostKey?, bmc?, reinstall?, socket?",
     outputs: "bootUrl, generation, installationHostPublicKey",
   },
   ssh_keypair: { inputs: "keyType?, comment?", outputs: "publicKey, privateKey" },

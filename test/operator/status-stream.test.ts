@@ -75,6 +75,7 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
     job: null,
     installationHostKey: null,
     bmc: null,
+    ipv4: null,
   });
   await readUntil(
     /event: machine\ndata: \{"mac":"52:54:00:0d:00:01","machine":\{[^\n]*"hostname":"h1"/,

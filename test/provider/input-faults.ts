@@ -5,7 +5,7 @@ export const HOST_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpcdZBihhA+BTYgBvFJm38HISlViGYk5DYNipf1vaL2";
 export const host = { host: "h", expectedHostPublicKey: HOST_KEY };
 const PXE_INPUTS =
-  "mac, kernel, initrd, cmdline, hostname, job, installationHostKey, bmc, socket, reinstall";
+  "mac, kernel, initrd, cmdline, hostname, ipv4, job, installationHostKey, bmc, socket, reinstall";
 
 /**
  * One fault per row, every other input valid, and the whole message: a row can only pass
@@ -37,6 +37,17 @@ export const FAULTS: [type: string, inputs: object, message: string][] = [
   ["pxe_nbp", { ...pxe, kernel: " " }, "pxe_nbp: input kernel must not be empty"],
   ["pxe_nbp", { ...pxe, initrd: "" }, "pxe_nbp: input initrd must not be empty"],
   ["pxe_nbp", { ...pxe, hostname: "" }, "pxe_nbp: input hostname must not be empty"],
+  ["pxe_nbp", { ...pxe, ipv4: 10 }, "pxe_nbp: input ipv4 must be a string, got a number"],
+  [
+    "pxe_nbp",
+    { ...pxe, ipv4: "web-1.example.org" },
+    'pxe_nbp: input ipv4: expected an IPv4 unicast address such as "10.0.0.5", got "web-1.example.org"',
+  ],
+  [
+    "pxe_nbp",
+    { ...pxe, ipv4: "255.255.255.255" },
+    "pxe_nbp: input ipv4: 255.255.255.255 is reserved (240.0.0.0/4, with the broadcast address), not a machine's address",
+  ],
   ["pxe_nbp", { ...pxe, socket: " " }, "pxe_nbp: input socket must not be empty"],
   ["pxe_nbp", { ...pxe, cmdline: 1 }, "pxe_nbp: input cmdline must be a string, got a number"],
   ["pxe_nbp", { ...pxe, job: [1] }, "pxe_nbp: input job must be an object, got an array"],

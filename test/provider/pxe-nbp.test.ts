@@ -124,3 +124,34 @@ test("pxe_nbp: the control API's refusal comes back naming the field; a key pair
   );
   assert.match(errorOf(run.responses[2]), /steps/);
 });
+
+test("pxe_nbp: ipv4 reserves the machine's address, an update moves it, a taken one is the API's 409", async () => {
+  const { s, kernel, initrd } = await appliance();
+  const a = { mac: "52:54:00:ab:00:21", kernel, initrd, socket: s.socket, ipv4: "10.0.0.21" };
+  const b = { ...a, mac: "52:54:00:ab:00:22", hostname: "web-2", ipv4: "10.0.0.22" };
+  const created = await runProvider([create("pxe_nbp", a), create("pxe_nbp", b)]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal((await machine(s, a.mac)).ipv4, "10.0.0.21");
+  const out = outputsOf(created.responses[0]);
+
+  const moved = { ...a, ipv4: "10.0.0.23" };
+  const dropped = { ...a, ipv4: null };
+  const run = await runProvider([
+    update("pxe_nbp", a, out, moved),
+    update("pxe_nbp", moved, out, { ...moved, ipv4: "10.0.0.22" }),
+    update("pxe_nbp", moved, out, dropped),
+  ]);
+  assert.equal(outputsOf(run.responses[0]).generation, 1, "a new address does not re-arm");
+  assert.match(
+    errorOf(run.responses[1]),
+    /registering 52:54:00:ab:00:21: ipv4: 10\.0\.0\.22 is already reserved for machine 52:54:00:ab:00:22 \(web-2\).*HTTP 409/,
+  );
+  const after = await machine(s, a.mac);
+  assert.equal(after.ipv4, null, "the last update dropped it");
+  assert.deepEqual(
+    (after.events as { type: string; ipv4?: string | null }[])
+      .filter((e) => e.type === "updated")
+      .map((e) => e.ipv4),
+    ["10.0.0.23", null],
+  );
+});

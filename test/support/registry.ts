@@ -22,6 +22,7 @@ export const MINIMAL_REGISTRATION: Registration = {
   job: null,
   installationHostKey: null,
   bmc: null,
+  ipv4: null,
 };
 
 export interface TestRegistry {
