@@ -1,4 +1,5 @@
 import { Counter, Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { PairCounts } from "./pair-counts.js";
 
 /**
  * Every Prometheus metric of the appliance, in one registry per process (tests start several
@@ -7,13 +8,19 @@ import { Counter, Histogram, Gauge, Registry, collectDefaultMetrics } from "prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "landscaper_" });
+  // Counted per datagram, so through PairCounts; told to the counter when /metrics is read.
+  const dhcpPacketCounts = new PairCounts(["outcome", "client"] as const);
   const m = {
     registry,
+    dhcpPacketCounts,
     dhcpPackets: new Counter({
       name: "landscaper_dhcp_packets_total",
       help: "DHCP packets received, by outcome (answered, ignored, malformed) and client kind",
       labelNames: ["outcome", "client"] as const,
       registers: [registry],
+      collect() {
+        dhcpPacketCounts.drainInto(this);
+      },
     }),
     dhcpFirstAnswerSeconds: new Histogram({
       name: "landscaper_dhcp_first_answer_seconds",

@@ -70,7 +70,11 @@ export function worstCases(size: number): Record<string, Buffer> {
   return {
     "one-byte instances of option 60": one(60, 1),
     // The most a packet may carry (MAX_INSTANCES, with option 53): parsed, not refused.
-    "255 one-byte instances of option 60, then PAD": one(60, 1, MAX_INSTANCES - 1),
+    [`${MAX_INSTANCES - 1} one-byte instances of option 60, then PAD`]: one(
+      60,
+      1,
+      MAX_INSTANCES - 1,
+    ),
     "empty instances of option 60": one(60, 0),
     "one-byte instances of option 77 (user class)": one(77, 1),
     "one-byte instances of option 93 (arch)": one(93, 1),

@@ -13,17 +13,25 @@ export const TLV_PAD = 0;
 export const TLV_END = 255;
 
 /**
- * Most option instances one packet may carry. Firmware sends 8 to 20; even every value
- * split at 255 bytes (RFC 3396) stays far below. A packet with more is refused before the
- * work of joining them: this, not the datagram size, bounds the cost of the worst packet.
+ * Most option instances one packet may carry, empty ones included. Firmware sends 8 to 20
+ * (12 at most in the captures); a long value split at 255 bytes (RFC 3396) adds at most 16
+ * in a 4 KiB datagram. A packet with more is refused before the work of joining them: this,
+ * not the datagram size, bounds the cost of the worst packet. (256 let a flood of repeated
+ * options cost 3x more per datagram in walking alone; docs/benchmarks.md, hostile LAN.)
  */
-export const MAX_INSTANCES = 256;
+export const MAX_INSTANCES = 64;
 
 /** Per code 0..255, in one array (allocated only for a packet that repeats a code): */
 const COUNT = 0; // instances seen
 const TOTAL = 256; // value bytes over all instances
 const FIRST = 512; // where its joined value starts in the shared buffer
 const NEXT = 768; // where its next instance's bytes go (+1; 0: not laid out yet)
+/**
+ * The per-code array, shared: join() runs to completion and leaves it zeroed (only the
+ * slots of the codes it saw), so a packet with repeats allocates no 4 KiB array (the
+ * allocation and its collection were most of such a packet's cost under flood).
+ */
+const PER_CODE = new Int32Array(1024);
 
 /** The instances read so far from one buffer; `join()` gives one value per code. */
 export class Instances {
@@ -32,11 +40,14 @@ export class Instances {
   /** One bit per code seen: the common packet, no code twice, needs nothing more. */
   private readonly seen = new Uint32Array(8);
   private repeated = false;
+  /** Every instance read, empty repeats too (they cost a step of the walk each). */
+  private count = 0;
 
   constructor(private readonly buf: Buffer) {}
 
   /** Records one instance; a reason when the packet has too many. */
   add(code: number, start: number, length: number): string | null {
+    if (++this.count > MAX_INSTANCES) return `more than ${MAX_INSTANCES} option instances`;
     const bit = 1 << (code & 31);
     const word = code >> 5;
     if (this.seen[word]! & bit) {
@@ -44,8 +55,6 @@ export class Instances {
       if (length === 0) return null;
       this.repeated = true;
     } else this.seen[word]! |= bit;
-    if (this.spans.length >= 3 * MAX_INSTANCES)
-      return `more than ${MAX_INSTANCES} option instances`;
     this.spans.push(code, start, length);
     return null;
   }
@@ -83,34 +92,41 @@ export class Instances {
       }
       return out;
     }
-    const pc = new Int32Array(1024);
-    for (let i = 0; i < s.length; i += 3) {
-      pc[COUNT + s[i]!]!++;
-      pc[TOTAL + s[i]!]! += s[i + 2]!;
-    }
-    let joinedBytes = 0;
-    for (let i = 0; i < s.length; i += 3) {
-      const code = s[i]!;
-      if (code === skip || pc[COUNT + code]! < 2 || pc[NEXT + code]! > 0) continue;
-      pc[FIRST + code] = joinedBytes;
-      pc[NEXT + code] = joinedBytes + 1;
-      joinedBytes += pc[TOTAL + code]!;
-    }
-    const joined = Buffer.allocUnsafe(joinedBytes);
-    for (let i = 0; i < s.length; i += 3) {
-      const code = s[i]!;
-      if (code === skip) continue;
-      const start = s[i + 1]!;
-      const length = s[i + 2]!;
-      if (pc[COUNT + code] === 1) {
-        out.set(code, buf.subarray(start, start + length));
-        continue;
+    const pc = PER_CODE;
+    try {
+      for (let i = 0; i < s.length; i += 3) {
+        pc[COUNT + s[i]!]!++;
+        pc[TOTAL + s[i]!]! += s[i + 2]!;
       }
-      let at = pc[NEXT + code]! - 1;
-      const first = pc[FIRST + code]!;
-      if (at === first) out.set(code, joined.subarray(first, first + pc[TOTAL + code]!));
-      for (let k = 0; k < length; k++) joined[at++] = buf[start + k]!;
-      pc[NEXT + code] = at + 1;
+      let joinedBytes = 0;
+      for (let i = 0; i < s.length; i += 3) {
+        const code = s[i]!;
+        if (code === skip || pc[COUNT + code]! < 2 || pc[NEXT + code]! > 0) continue;
+        pc[FIRST + code] = joinedBytes;
+        pc[NEXT + code] = joinedBytes + 1;
+        joinedBytes += pc[TOTAL + code]!;
+      }
+      const joined = Buffer.allocUnsafe(joinedBytes);
+      for (let i = 0; i < s.length; i += 3) {
+        const code = s[i]!;
+        if (code === skip) continue;
+        const start = s[i + 1]!;
+        const length = s[i + 2]!;
+        if (pc[COUNT + code] === 1) {
+          out.set(code, buf.subarray(start, start + length));
+          continue;
+        }
+        let at = pc[NEXT + code]! - 1;
+        const first = pc[FIRST + code]!;
+        if (at === first) out.set(code, joined.subarray(first, first + pc[TOTAL + code]!));
+        for (let k = 0; k < length; k++) joined[at++] = buf[start + k]!;
+        pc[NEXT + code] = at + 1;
+      }
+    } finally {
+      for (let i = 0; i < s.length; i += 3) {
+        const code = s[i]!;
+        pc[COUNT + code] = pc[TOTAL + code] = pc[FIRST + code] = pc[NEXT + code] = 0;
+      }
     }
     return out;
   }

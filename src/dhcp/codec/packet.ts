@@ -57,7 +57,11 @@ export type ParseResult =
 
 export const BROADCAST_FLAG = 0x8000;
 
+const NO_ADDRESS = "0.0.0.0";
+
 function ipAt(buf: Uint8Array, off: number): string {
+  // Most requests carry zeros in three or all four address fields: no string built for them.
+  if ((buf[off]! | buf[off + 1]! | buf[off + 2]! | buf[off + 3]!) === 0) return NO_ADDRESS;
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 

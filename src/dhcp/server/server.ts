@@ -49,14 +49,9 @@ export async function startDhcpServer(
   const mainPort = main.receiver.address().port;
   const proxyPort = proxy.receiver.address().port;
 
-  // Labelled children cached: the label lookup is most of a counter's cost per packet.
-  const counters = new Map<string, { inc(): void }>();
-  const count = (outcome: "answered" | "ignored" | "malformed", client: string) => {
-    const key = `${outcome}/${client}`;
-    let c = counters.get(key);
-    if (!c) counters.set(key, (c = metrics.dhcpPackets.labels({ outcome, client })));
-    c.inc();
-  };
+  const counts = metrics.dhcpPacketCounts;
+  const count = (outcome: "answered" | "ignored" | "malformed", client: string) =>
+    counts.inc(outcome, client);
 
   const tally = new Tally(log);
   const deps: DhcpHandlerDeps = {
