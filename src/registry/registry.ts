@@ -9,7 +9,16 @@ import { Refusal } from "../core/refusal.js";
 import type { Power, PowerAction, PowerOutcome } from "../power/power.js";
 import { MachineBook } from "./book.js";
 import { Change, now } from "./change.js";
-import type { BootOracle, ControlDoor, InstallerDoor, InstallSession } from "./doors.js";
+import type {
+  BootOracle,
+  ControlDoor,
+  DiscoveredClient,
+  DiscoveryEvent,
+  InstallerDoor,
+  InstallSession,
+  Sighting,
+  SightingSink,
+} from "./doors.js";
 import { openSession } from "./installer.js";
 import type {
   MachineEvent,
@@ -21,6 +30,7 @@ import type {
 import { MachinePower, type PoweredMachine } from "./power.js";
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
 import { InvalidRegistration } from "./registration.js";
+import { Sightings } from "./sightings.js";
 
 export { EVENTS_KEPT } from "./history.js";
 
@@ -45,15 +55,21 @@ export interface RegistryOptions {
  * written is refused (StateWriteFailed) and changes nothing. It opens three doors (src/registry/
  * doors.ts): the boot oracle for the servers, the installer door, the control door.
  */
-export class Registry implements BootOracle, InstallerDoor, ControlDoor {
+export class Registry implements BootOracle, InstallerDoor, ControlDoor, SightingSink {
   private readonly book: MachineBook;
   private readonly machinePower: MachinePower;
+  /** Unregistered network-boot clients the DHCP server saw (src/registry/sightings.ts). */
+  private readonly sightings: Sightings;
   /** Where the LAN HTTP server listens; set once it has bound. */
   private urls: BootUrls = NO_URLS;
 
   constructor(private readonly opts: RegistryOptions) {
     this.book = new MachineBook(opts.stateDir, opts.log, opts.metrics);
     this.machinePower = new MachinePower(this.book, opts.power ?? null, opts.powerSettleMs ?? 1000);
+    this.sightings = new Sightings({ metrics: opts.metrics });
+    this.book.subscribe((e) => {
+      if (e.type === "registered") this.sightings.forget(e.mac);
+    });
   }
 
   load(): Promise<void> {
@@ -247,6 +263,21 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor {
         c.move("booting");
       c.record(type, details);
     });
+  }
+
+  // ---- discovery (SightingSink, DiscoveryFeed) ---------------------------------------
+
+  /** A DHCP server saw a network-boot client; remembered only while its MAC is unregistered. */
+  sighted(s: Sighting): void {
+    if (!this.book.machines.has(s.mac)) this.sightings.sighted(s);
+  }
+
+  discovered(): DiscoveredClient[] {
+    return this.sightings.discovered();
+  }
+
+  subscribeDiscovered(fn: (e: DiscoveryEvent) => void): () => void {
+    return this.sightings.subscribe(fn);
   }
 
   // ---- the installer side (InstallerDoor) ----------------------------------------------
