@@ -6,7 +6,7 @@ import { resolveMachine, socketOf } from "./client.js";
 import { argument, flag, integerOption, stringOption, UsageError } from "./parse.js";
 import type { Call } from "./spec.js";
 
-function age(iso: string): string {
+export function age(iso: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   if (s < 120) return `${s}s ago`;
   if (s < 7200) return `${Math.round(s / 60)}m ago`;
@@ -71,7 +71,7 @@ function describe(m: MachineView): string {
 }
 
 /** Prints the answer: the JSON document with --json, else the text. */
-function print(call: Call, value: unknown, text: () => string): number {
+export function print(call: Call, value: unknown, text: () => string): number {
   process.stdout.write(flag(call, "json") ? JSON.stringify(value, null, 2) + "\n" : text());
   return 0;
 }

@@ -7,9 +7,9 @@ import {
   fromApi,
   table,
   sortMachines,
-  type WatchEvent,
   type WatchedMachine,
 } from "../../src/cli/watch-view.js";
+import type { MachineEvent } from "../../src/registry/machine.js";
 import type { WatchSource } from "../../src/registry/views.js";
 
 // Written as the JSON the control API sends: loose strings, cast once.
@@ -31,7 +31,7 @@ const ev = (type: string, state: string, extra: Record<string, unknown> = {}) =>
     type,
     state,
     ...extra,
-  }) as WatchEvent;
+  }) as MachineEvent;
 
 test("events fold into the machine; a rearm clears phase, progress and failure", () => {
   let m = applyEvent(base, ev("progress", "installing", { phase: "disko", progress: 40 }));
