@@ -4,7 +4,9 @@ import fc from "fast-check";
 import {
   applyEvent,
   changeLine,
+  discoveredLine,
   fromApi,
+  seenFooter,
   table,
   sortMachines,
   type WatchedMachine,
@@ -73,4 +75,25 @@ test("table lines never exceed the terminal width (escape sequences aside)", () 
       },
     ),
   );
+});
+
+test("a client seen, not registered: one line with the register command; no escape from its vendor class", () => {
+  const ESC = String.fromCharCode(27);
+  const line = discoveredLine({
+    at: "2026-01-01T00:00:07.000Z",
+    type: "discovered",
+    mac: "52:54:00:0d:00:01" as WatchedMachine["mac"],
+    kind: "pxe",
+    arch: 7,
+    vendorClass: `PXEClient${ESC}[2J${ESC}]0;owned\u0007`,
+  });
+  assert.equal(
+    line,
+    "00:00:07 52:54:00:0d:00:01 seen, not registered: pxe arch 7 PXEClient [2J ]0;owned  | landscaper machines add 52:54:00:0d:00:01 --kernel KERNEL --initrd INITRD",
+  );
+  // Under the table, cut to the terminal's width.
+  const footer = seenFooter([line], 60).split("\n").filter(Boolean);
+  assert.equal(footer.length, 3);
+  for (const l of footer) assert.ok([...l.replace(`${ESC}[K`, "")].length <= 60, l);
+  assert.equal(seenFooter([], 60), "");
 });
