@@ -50,7 +50,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
   let urls: BootUrls;
   try {
     const http = await startHttpServer(base, { boot: registry, installer: registry }, [
-      ...statusPageRoutes(registry, { metrics }),
+      ...statusPageRoutes(registry, { metrics, discovery: registry }),
       metricsRoute(metrics),
     ]);
     services.push(http);
@@ -69,7 +69,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
       ),
     );
     if (config.tftp.enable) services.push(await startTftpServer(ctx));
-    if (config.dhcp.enable) services.push(await startDhcpServer(ctx));
+    if (config.dhcp.enable) services.push(await startDhcpServer(ctx, { sightings: registry }));
     // Last: only advertise once everything it points at answers.
     if (config.mdns.enable) services.push(await startMdns(ctx));
   } catch (e) {

@@ -94,6 +94,18 @@ export const MACHINES: CommandSpec = {
       run: async () => (await machines()).list,
     },
     {
+      path: ["machines", "discovered"],
+      summary: "network-boot clients seen whose MAC is not registered",
+      description: [
+        "Every PXE, HTTP-boot or iPXE client that asked the DHCP server for a boot while no machine has its MAC, newest first: its kind, architecture (RFC 4578), vendor class (option 60), when it was first and last seen and how often. Landscaper keeps the last 1,000 in memory (a restart forgets them; the clients ask again). A client leaves the list when it is registered, with the command printed under the table.",
+      ],
+      options: [SOCKET, JSON_FLAG],
+      json: "with --json, an array of `{mac, kind, arch, vendorClass, firstSeen, lastSeen, count}`, newest first, possibly empty",
+      examples: [{ command: "landscaper machines discovered" }],
+      exits: [UNREACHABLE],
+      run: async () => (await import("./discovered.js")).discovered,
+    },
+    {
       path: ["machines", "show"],
       summary: "one machine: state, progress, boot files, keys and recent events",
       positionals: [MACHINE_ARG],

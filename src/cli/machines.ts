@@ -6,7 +6,7 @@ import { resolveMachine, socketOf } from "./client.js";
 import { argument, flag, integerOption, stringOption, UsageError } from "./parse.js";
 import type { Call } from "./spec.js";
 
-function age(iso: string): string {
+export function age(iso: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   if (s < 120) return `${s}s ago`;
   if (s < 7200) return `${Math.round(s / 60)}m ago`;
@@ -82,7 +82,7 @@ function fieldText(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-function print(call: Call, value: unknown, text: () => string): number {
+export function print(call: Call, value: unknown, text: () => string): number {
   process.stdout.write(flag(call, "json") ? JSON.stringify(value, null, 2) + "\n" : text());
   return 0;
 }

@@ -4,7 +4,8 @@
  */
 import { HEADLINE, type Headline, type MachineEvent } from "../registry/machine.js";
 import { pick } from "../core/pick.js";
-import { stepText, type WatchSource } from "../registry/views.js";
+import type { DiscoveryEvent } from "../registry/doors.js";
+import { registerCommand, stepText, type WatchSource } from "../registry/views.js";
 
 /** One row of the table: the control API's machine with its latest step as text. */
 export type WatchedMachine = Pick<WatchSource, Headline | "updatedAt"> & {
@@ -12,7 +13,8 @@ export type WatchedMachine = Pick<WatchSource, Headline | "updatedAt"> & {
   lastStep: { at: string; text: string } | null;
 };
 
-export type WatchEvent = MachineEvent;
+/** What `/v1/events` carries: a machine's event, or an unregistered client seen. */
+export type WatchEvent = MachineEvent | DiscoveryEvent;
 
 export function fromApi(m: WatchSource): WatchedMachine {
   const last = m.events?.filter((e) => e.generation === m.generation).at(-1);
@@ -25,7 +27,7 @@ export function fromApi(m: WatchSource): WatchedMachine {
 }
 
 /** Fold one event into a machine (the event carries the state; progress carries the phase). */
-export function applyEvent(m: WatchedMachine, e: WatchEvent): WatchedMachine {
+export function applyEvent(m: WatchedMachine, e: MachineEvent): WatchedMachine {
   const next: WatchedMachine = {
     ...m,
     state: e.state,
@@ -149,4 +151,21 @@ export function sortMachines(ms: Iterable<WatchedMachine>): WatchedMachine[] {
       order.indexOf(a.state) - order.indexOf(b.state) ||
       (a.hostname ?? a.mac).localeCompare(b.hostname ?? b.mac),
   );
+}
+
+/** An unregistered client seen: time, MAC, what it is, and the command that registers it. */
+export function discoveredLine(e: DiscoveryEvent): string {
+  const what = [e.kind, e.arch === null ? null : `arch ${e.arch}`, e.vendorClass]
+    .filter((x) => x !== null)
+    .join(" ");
+  return printable(
+    `${clock(e.at)} ${e.mac} seen, not registered: ${what} | ${registerCommand(e.mac)}`,
+  );
+}
+
+/** Under the table: the last few clients seen but not registered, one line each. */
+export function seenFooter(lines: readonly string[], columns: number): string {
+  if (lines.length === 0) return "";
+  const all = ["", "Seen, not registered (all: landscaper machines discovered):", ...lines];
+  return all.map((l) => cell(l, columns).trimEnd() + "\x1b[K").join("\n") + "\n";
 }

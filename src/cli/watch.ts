@@ -7,13 +7,18 @@ import { EXIT, type Call } from "./spec.js";
 import {
   applyEvent,
   changeLine,
+  discoveredLine,
   fromApi,
+  seenFooter,
   sortMachines,
   table,
   type WatchEvent,
   type WatchedMachine,
 } from "./watch-view.js";
 import type { WatchSource } from "../registry/views.js";
+
+/** Clients seen but not registered that the terminal table shows under it. */
+const SEEN_SHOWN = 5;
 
 interface Options {
   socket: string;
@@ -64,6 +69,8 @@ export async function run(call: Call): Promise<number> {
   const tty = out.isTTY === true && !opts.lines;
   const machines = new Map<string, WatchedMachine>();
   const printed = new Map<string, string>();
+  /** The last few `discovered` lines, for the table's footer. */
+  const seen: string[] = [];
   let status = "connecting";
   let redrawTimer: NodeJS.Timeout | null = null;
   let stopping = false;
@@ -74,8 +81,12 @@ export async function run(call: Call): Promise<number> {
 
   const draw = () => {
     redrawTimer = null;
+    const columns = out.columns || 120;
     out.write(
-      "\x1b[H" + table(sortMachines(machines.values()), out.columns || 120, status) + "\x1b[J",
+      "\x1b[H" +
+        table(sortMachines(machines.values()), columns, status) +
+        seenFooter(seen, columns) +
+        "\x1b[J",
     );
   };
   const changed = (mac: string | null) => {
@@ -122,6 +133,14 @@ export async function run(call: Call): Promise<number> {
     let chain = Promise.resolve();
     const handle = async (e: WatchEvent) => {
       if (opts.mac && e.mac !== opts.mac) return;
+      if (e.type === "discovered") {
+        const line = discoveredLine(e);
+        if (!tty) out.write(line + "\n");
+        seen.push(line);
+        if (seen.length > SEEN_SHOWN) seen.shift();
+        if (tty) changed(null);
+        return;
+      }
       if (e.type === "removed") {
         machines.delete(e.mac);
         printed.delete(e.mac);

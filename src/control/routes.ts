@@ -69,6 +69,12 @@ export function controlRoutes(registry: ControlDoor): Route[] {
     },
     {
       method: "GET",
+      path: /^\/v1\/discovered$/,
+      name: "discovered",
+      handle: (_q, res) => sendJson(res, 200, { discovered: registry.discovered() }),
+    },
+    {
+      method: "GET",
       path: new RegExp(`^/v1/machines/${MAC}$`),
       name: "machine",
       handle: (_q, res, match) => {
@@ -193,7 +199,7 @@ export function controlRoutes(registry: ControlDoor): Route[] {
           );
         res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
         res.flushHeaders();
-        const unsubscribe = registry.subscribe((e) => {
+        const send = (e: { mac: Mac }) => {
           if (filter && e.mac !== filter) return;
           // A consumer that stopped reading (a suspended `watch`) is cut off rather than
           // buffered without bound; it reconnects and re-reads /v1/machines.
@@ -202,12 +208,16 @@ export function controlRoutes(registry: ControlDoor): Route[] {
             return;
           }
           res.write(JSON.stringify(e) + "\n");
-        });
+        };
+        const unsubscribe = registry.subscribe(send);
+        // Unregistered clients seen for the first time, beside the machines' events.
+        const unsubscribeDiscovered = registry.subscribeDiscovered(send);
         // A comment-free keepalive: an empty line every 15 s lets clients notice a dead peer.
         const keepalive = setInterval(() => res.write("\n"), 15_000);
         res.on("close", () => {
           clearInterval(keepalive);
           unsubscribe();
+          unsubscribeDiscovered();
         });
       },
     },

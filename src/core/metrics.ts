@@ -28,6 +28,23 @@ export function createMetrics() {
       buckets: [1, 5, 15, 60, 300, 1800, 3600, 86400],
       registers: [registry],
     }),
+    discovered: new Counter({
+      name: "landscaper_discovered_total",
+      help: "Unregistered network-boot clients newly remembered, by whether their event was sent or rate-limited",
+      labelNames: ["event"] as const,
+      registers: [registry],
+    }),
+    discoveredForgotten: new Counter({
+      name: "landscaper_discovered_forgotten_total",
+      help: "Remembered unregistered clients forgotten, by reason (full: the oldest made room; registered)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    discoveredClients: new Gauge({
+      name: "landscaper_discovered_clients",
+      help: "Unregistered network-boot clients remembered now",
+      registers: [registry],
+    }),
     tftpTransfers: new Counter({
       name: "landscaper_tftp_transfers_total",
       help: "TFTP transfers, by outcome (complete, aborted, timeout, error, refused)",

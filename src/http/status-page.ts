@@ -1,8 +1,8 @@
 import type { Metrics } from "../core/metrics.js";
-import type { MachineFeed } from "../registry/doors.js";
+import type { DiscoveredClient, DiscoveryFeed, MachineFeed } from "../registry/doors.js";
 import type { MachineView } from "../registry/machine.js";
 import type { Route } from "../core/router.js";
-import { publicMachine } from "../registry/views.js";
+import { publicMachine, registerCommand } from "../registry/views.js";
 import { STATUS_HTML } from "./status/page.js";
 
 export interface StatusPageOptions {
@@ -14,6 +14,16 @@ export interface StatusPageOptions {
   heartbeatMs?: number;
   /** A stream whose unsent backlog grows past this is dropped; its browser reconnects. */
   maxBacklogBytes?: number;
+  /** Unregistered clients seen: the page's "Seen, not registered" section. */
+  discovery?: DiscoveryFeed;
+}
+
+/** Rows of "Seen, not registered" a snapshot carries; `machines discovered` lists them all. */
+export const DISCOVERED_SHOWN = 50;
+
+/** A discovered client as the page shows it: with the command that registers it. */
+function publicDiscovered(c: DiscoveredClient) {
+  return { ...c, register: registerCommand(c.mac) };
 }
 
 const HTML = Buffer.from(STATUS_HTML, "utf8");
@@ -35,6 +45,29 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
     const m = feed.get(e.mac);
     const text = sse("machine", { mac: e.mac, machine: m ? publicMachine(m) : null });
     for (const send of clients) send(text);
+  };
+  const discovery = opts.discovery;
+  const subscribe = () => {
+    const offMachines = feed.subscribe(broadcast);
+    // Rate-limited at the source: a flood of new MACs sends a few events a second at most.
+    const offDiscovered = discovery?.subscribeDiscovered((e) => {
+      const { at, type: _type, ...seen } = e;
+      const row = publicDiscovered({ ...seen, firstSeen: at, lastSeen: at, count: 1 });
+      const text = sse("discovered", row);
+      for (const send of clients) send(text);
+    });
+    return () => {
+      offMachines();
+      offDiscovered?.();
+    };
+  };
+  const snapshot = () => {
+    const seen = discovery?.discovered() ?? [];
+    return sse("snapshot", {
+      machines: feed.list().map(publicMachine),
+      discovered: seen.slice(0, DISCOVERED_SHOWN).map(publicDiscovered),
+      discoveredTotal: seen.length,
+    });
   };
   const page: Route = {
     method: "GET",
@@ -83,10 +116,10 @@ export function statusPageRoutes(feed: MachineFeed, opts: StatusPageOptions = {}
       // Subscribed before the snapshot: an event in between is resent as a whole machine,
       // so nothing is lost and nothing is applied twice in a way that matters.
       clients.add(send);
-      unsubscribe ??= feed.subscribe(broadcast);
+      unsubscribe ??= subscribe();
       res.socket?.setNoDelay(true);
       send("retry: 2000\n\n");
-      send(sse("snapshot", { machines: feed.list().map(publicMachine) }));
+      send(snapshot());
       const heartbeat = setInterval(() => send(": ping\n\n"), heartbeatMs);
       let done = false;
       const finish = () => {

@@ -69,7 +69,7 @@ export interface MachineFeed {
 }
 
 /** The control API's door (CLI and NixOps4 provider). */
-export interface ControlDoor extends MachineFeed {
+export interface ControlDoor extends MachineFeed, DiscoveryFeed {
   upsert(mac: Mac, reg: Registration): Promise<{ machine: MachineView; created: boolean }>;
   remove(mac: Mac): Promise<boolean>;
   rearm(mac: Mac): Promise<MachineView | null>;
@@ -117,4 +117,33 @@ export interface Sighting {
 /** Where the DHCP servers report unregistered clients. Called per packet: must stay O(1). */
 export interface SightingSink {
   sighted(s: Sighting): void;
+}
+
+/** An unregistered network-boot client as remembered: the latest sighting and its tally. */
+export interface DiscoveredClient extends Sighting {
+  /** ISO times of the first and the latest sighting since it was (last) remembered. */
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** Sightings (DHCP packets) since then. */
+  readonly count: number;
+}
+
+/**
+ * On `/v1/events` beside the machine events: a client seen for the first time (or again
+ * after it was dropped). Rate-limited: under a flood of new MACs most go unannounced.
+ */
+export interface DiscoveryEvent {
+  readonly at: string;
+  readonly type: "discovered";
+  readonly mac: Mac;
+  readonly kind: Sighting["kind"];
+  readonly arch: number | null;
+  readonly vendorClass: string | null;
+}
+
+/** Read-only, live: the unregistered clients seen (control API, status page, CLI). */
+export interface DiscoveryFeed {
+  /** Newest (last seen) first. */
+  discovered(): DiscoveredClient[];
+  subscribeDiscovered(fn: (e: DiscoveryEvent) => void): () => void;
 }

@@ -14,9 +14,13 @@ import { Change, now } from "./change.js";
 import type {
   BootOracle,
   ControlDoor,
+  DiscoveredClient,
+  DiscoveryEvent,
   InstallerDoor,
   InstallSession,
   Reservations,
+  Sighting,
+  SightingSink,
 } from "./doors.js";
 import { openSession } from "./installer.js";
 import type {
@@ -29,6 +33,7 @@ import type {
 import { MachinePower, type PoweredMachine } from "./power.js";
 import { applyRegistration, newInstallToken, newRecord, toView } from "./record.js";
 import { InvalidRegistration } from "./registration.js";
+import { Sightings } from "./sightings.js";
 
 export { EVENTS_KEPT } from "./history.js";
 
@@ -54,15 +59,23 @@ export interface RegistryOptions {
  * doors.ts): the boot oracle for the servers, the installer door, the control door, and the
  * address reservations for the DHCP server.
  */
-export class Registry implements BootOracle, InstallerDoor, ControlDoor, Reservations {
+export class Registry
+  implements BootOracle, InstallerDoor, ControlDoor, Reservations, SightingSink
+{
   private readonly book: MachineBook;
   private readonly machinePower: MachinePower;
+  /** Unregistered network-boot clients the DHCP server saw (src/registry/sightings.ts). */
+  private readonly sightings: Sightings;
   /** Where the LAN HTTP server listens; set once it has bound. */
   private urls: BootUrls = NO_URLS;
 
   constructor(private readonly opts: RegistryOptions) {
     this.book = new MachineBook(opts.stateDir, opts.log, opts.metrics);
     this.machinePower = new MachinePower(this.book, opts.power ?? null, opts.powerSettleMs ?? 1000);
+    this.sightings = new Sightings({ metrics: opts.metrics });
+    this.book.subscribe((e) => {
+      if (e.type === "registered") this.sightings.forget(e.mac);
+    });
   }
 
   load(): Promise<void> {
@@ -273,6 +286,21 @@ export class Registry implements BootOracle, InstallerDoor, ControlDoor, Reserva
         c.move("booting");
       c.record(type, details);
     });
+  }
+
+  // ---- discovery (SightingSink, DiscoveryFeed) ---------------------------------------
+
+  /** A DHCP server saw a network-boot client; remembered only while its MAC is unregistered. */
+  sighted(s: Sighting): void {
+    if (!this.book.machines.has(s.mac)) this.sightings.sighted(s);
+  }
+
+  discovered(): DiscoveredClient[] {
+    return this.sightings.discovered();
+  }
+
+  subscribeDiscovered(fn: (e: DiscoveryEvent) => void): () => void {
+    return this.sightings.subscribe(fn);
   }
 
   // ---- the installer side (InstallerDoor) ----------------------------------------------

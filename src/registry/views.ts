@@ -3,6 +3,7 @@
  * read of it, and what the page may show: a whitelist of fields, boot steps as text, the
  * failure log's tail with anything secret-looking cut out. Pure functions.
  */
+import type { Mac } from "../core/mac.js";
 import { pick } from "../core/pick.js";
 import { HEADLINE, type Headline, type MachineEvent, type MachineView } from "./machine.js";
 
@@ -165,4 +166,12 @@ export function publicMachine(m: StatusSource): PublicMachine {
       .filter((e) => !(e.type === "state" && (e.state === "installed" || e.state === "failed")))
       .map((e) => ({ at: e.at, type: e.type, text: stepText(e) })),
   };
+}
+
+/**
+ * The command that registers a client seen but not registered (status page, `machines
+ * discovered`, `watch`): the operator fills in the installer's files.
+ */
+export function registerCommand(mac: Mac): string {
+  return `landscaper machines add ${mac} --kernel KERNEL --initrd INITRD`;
 }

@@ -120,6 +120,7 @@ test("bash: commands, subcommands, options, fixed values and files", async () =>
   assert.deepEqual(lines((await bash("landscaper mach")).stdout), ["machines"]);
   assert.deepEqual(lines((await bash("landscaper machines ")).stdout), [
     "add",
+    "discovered",
     "list",
     "power",
     "rearm",
@@ -189,6 +190,7 @@ test("fish: loaded from share/fish/vendor_completions.d; commands, options, mach
   assert.deepEqual(await fish("landscaper mach"), ["machines"]);
   assert.deepEqual(await fish("landscaper machines "), [
     "add",
+    "discovered",
     "list",
     "power",
     "rearm",

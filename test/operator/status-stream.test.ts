@@ -6,7 +6,7 @@ import { parseMac, type Mac } from "../../src/core/mac.js";
 import { BootUrls } from "../../src/boot/urls.js";
 import { startHttpServer } from "../../src/http/server.js";
 import { statusPageRoutes } from "../../src/http/status-page.js";
-import type { MachineFeed } from "../../src/registry/doors.js";
+import type { DiscoveryFeed, MachineFeed } from "../../src/registry/doors.js";
 import { testRegistry } from "../support/registry.js";
 
 test("/events: bounded streams, heartbeats, one shared subscription released on disconnect", async (t) => {
@@ -25,13 +25,25 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
       };
     },
   };
+  let seenSubscribers = 0;
+  const discovery: DiscoveryFeed = {
+    discovered: () => registry.discovered(),
+    subscribeDiscovered: (fn) => {
+      seenSubscribers++;
+      const off = registry.subscribeDiscovered(fn);
+      return () => {
+        seenSubscribers--;
+        off();
+      };
+    },
+  };
   const config = defaultConfig();
   config.address = "127.0.0.1";
   config.http = { listen: "127.0.0.1", port: 0 };
   const http = await startHttpServer(
     { config, log, metrics },
     { boot: registry, installer: registry },
-    statusPageRoutes(feed, { maxStreams: 2, heartbeatMs: 100, metrics }),
+    statusPageRoutes(feed, { maxStreams: 2, heartbeatMs: 100, metrics, discovery }),
   );
   t.after(async () => {
     await http.close();
@@ -53,6 +65,7 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
   assert.equal(c.res.headers.get("retry-after"), "10");
   await c.res.text();
   assert.equal(subscribers, 1, "one registry subscription shared by every stream");
+  assert.equal(seenSubscribers, 1, "and one to discovery");
 
   // The first stream: snapshot, then a machine event, then heartbeats.
   const reader = a.res.body!.getReader();
@@ -65,7 +78,19 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
     }
     assert.match(text, re);
   };
-  await readUntil(/event: snapshot\ndata: \{"machines":\[\]\}\n\n/);
+  await readUntil(
+    /event: snapshot\ndata: \{"machines":\[\],"discovered":\[\],"discoveredTotal":0\}\n\n/,
+  );
+  // An unregistered client seen: a row with the command that registers it.
+  registry.sighted({
+    mac: parseMac("52:54:00:0d:00:09") as Mac,
+    kind: "http",
+    arch: 16,
+    vendorClass: "HTTPClient:Arch:00016:UNDI:003001",
+  });
+  await readUntil(
+    /event: discovered\ndata: \{"mac":"52:54:00:0d:00:09","kind":"http","arch":16,"vendorClass":"HTTPClient:Arch:00016:UNDI:003001","firstSeen":"[^"]+","lastSeen":"[^"]+","count":1,"register":"landscaper machines add 52:54:00:0d:00:09 --kernel KERNEL --initrd INITRD"\}\n\n/,
+  );
   const mac = parseMac("52:54:00:0d:00:01") as Mac;
   await registry.upsert(mac, {
     kernel: "/k",
@@ -89,6 +114,7 @@ test("/events: bounded streams, heartbeats, one shared subscription released on 
   b.ac.abort();
   for (let i = 0; i < 100 && subscribers > 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(subscribers, 0);
+  assert.equal(seenSubscribers, 0);
   const d = await open();
   assert.equal(d.res.status, 200);
   d.ac.abort();

@@ -4,12 +4,14 @@ import fc from "fast-check";
 import {
   applyEvent,
   changeLine,
+  discoveredLine,
   fromApi,
+  seenFooter,
   table,
   sortMachines,
-  type WatchEvent,
   type WatchedMachine,
 } from "../../src/cli/watch-view.js";
+import type { MachineEvent } from "../../src/registry/machine.js";
 import type { WatchSource } from "../../src/registry/views.js";
 
 // Written as the JSON the control API sends: loose strings, cast once.
@@ -31,7 +33,7 @@ const ev = (type: string, state: string, extra: Record<string, unknown> = {}) =>
     type,
     state,
     ...extra,
-  }) as WatchEvent;
+  }) as MachineEvent;
 
 test("events fold into the machine; a rearm clears phase, progress and failure", () => {
   let m = applyEvent(base, ev("progress", "installing", { phase: "disko", progress: 40 }));
@@ -73,4 +75,25 @@ test("table lines never exceed the terminal width (escape sequences aside)", () 
       },
     ),
   );
+});
+
+test("a client seen, not registered: one line with the register command; no escape from its vendor class", () => {
+  const ESC = String.fromCharCode(27);
+  const line = discoveredLine({
+    at: "2026-01-01T00:00:07.000Z",
+    type: "discovered",
+    mac: "52:54:00:0d:00:01" as WatchedMachine["mac"],
+    kind: "pxe",
+    arch: 7,
+    vendorClass: `PXEClient${ESC}[2J${ESC}]0;owned\u0007`,
+  });
+  assert.equal(
+    line,
+    "00:00:07 52:54:00:0d:00:01 seen, not registered: pxe arch 7 PXEClient [2J ]0;owned  | landscaper machines add 52:54:00:0d:00:01 --kernel KERNEL --initrd INITRD",
+  );
+  // Under the table, cut to the terminal's width.
+  const footer = seenFooter([line], 60).split("\n").filter(Boolean);
+  assert.equal(footer.length, 3);
+  for (const l of footer) assert.ok([...l.replace(`${ESC}[K`, "")].length <= 60, l);
+  assert.equal(seenFooter([], 60), "");
 });

@@ -9,8 +9,9 @@ import type { BootUrls } from "../../boot/urls.js";
 import type { Logger } from "../../core/log.js";
 import type { Mac } from "../../core/mac.js";
 import type { Tally } from "../../core/tally.js";
+import type { SightingSink } from "../../registry/doors.js";
 import { classifyClient } from "../codec/client.js";
-import { MSG, messageType, serverId } from "../codec/options.js";
+import { MSG, messageType, serverId, vendorClass } from "../codec/options.js";
 import { parsePacket } from "../codec/packet.js";
 import { chooseBoot, type ArrivalPort, type BootFiles } from "./boot-choice.js";
 import { buildReply, replyDestination, type Destination, type ReplyCache } from "./reply.js";
@@ -38,6 +39,8 @@ export interface DhcpHandlerDeps {
   /** Malformed datagrams are told here, one line per interval, not one per packet. */
   readonly tally: Tally;
   readonly log: Logger;
+  /** Discovery: told of every network-boot client whose MAC is not registered. */
+  readonly sightings?: SightingSink;
 }
 
 /** A reply to send, and whether it leaves through the proxy port's sockets. */
@@ -83,7 +86,16 @@ export function handleDhcpPacket(
     return null;
   }
   const mac = macOf(req.chaddr);
-  const choice = chooseBoot(client, deps.oracle.bootFor(mac), mac, deps.files, deps.urls, arrival);
+  const plan = deps.oracle.bootFor(mac);
+  // Not registered (whether `answerUnknown` answers it or not): discovery remembers it.
+  if (plan.script === "unknown")
+    deps.sightings?.sighted({
+      mac,
+      kind: client.kind,
+      arch: client.arch,
+      vendorClass: vendorClass(req),
+    });
+  const choice = chooseBoot(client, plan, mac, deps.files, deps.urls, arrival);
   if (!choice.answer) {
     count("ignored", client.kind);
     if (debug) log.debug({ mac, client: client.kind, reason: choice.reason }, "not answered");

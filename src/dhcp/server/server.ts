@@ -5,6 +5,7 @@
  */
 import type dgram from "node:dgram";
 import type { ServerContext, Service } from "../../core/service.js";
+import type { SightingSink } from "../../registry/doors.js";
 import type { ArrivalPort, BootFiles } from "./boot-choice.js";
 import { handleDhcpPacket, type DhcpHandlerDeps } from "./handler.js";
 import { replyCache } from "./reply.js";
@@ -18,6 +19,8 @@ export interface DhcpServerOptions {
   readonly clientPort?: number;
   /** Kernel receive buffer per socket, bytes (bursts of DISCOVERs wait here). */
   readonly recvBufferSize?: number;
+  /** Where unregistered network-boot clients are reported (the registry, for discovery). */
+  readonly sightings?: SightingSink;
 }
 
 export type DhcpService = Service & { readonly ports: { dhcp: number; proxy: number } };
@@ -65,6 +68,7 @@ export async function startDhcpServer(
     count,
     tally,
     log,
+    sightings: opts.sightings,
   };
   function handle(msg: Buffer, from: dgram.RemoteInfo, arrival: ArrivalPort): void {
     const answer = handleDhcpPacket(deps, msg, from, arrival);

@@ -3,6 +3,10 @@
  * from memory with no build step and no second request. The script keeps a map of machines
  * from the `/events` Server-Sent Events stream (a snapshot, then one machine per change)
  * and re-renders; EventSource reconnects by itself and the server sends a fresh snapshot.
+ * Below the cards, "Seen, not registered": network-boot clients nobody registered (the
+ * snapshot's newest, then one `discovered` event per new one), each with the command
+ * that registers it. Every field goes through `esc`: a vendor class is whatever a LAN
+ * host sent.
  */
 
 const CSS = `
@@ -48,6 +52,16 @@ ol.steps li { display: grid; grid-template-columns: 5.2em 4.8em 1fr; gap: .4rem;
 ol.steps time, ol.steps .rel { font-variant-numeric: tabular-nums; color: var(--muted); }
 ol.steps .text { overflow-wrap: anywhere; }
 .failure { margin-top: .6rem; color: var(--failed); font-weight: 600; overflow-wrap: anywhere; }
+#seen { padding: 0 1rem 1rem; }
+#seen h2 { font-size: 1.05rem; margin: 0 0 .3rem; }
+#seen .hint { margin: 0 0 .5rem; font-size: .85rem; color: var(--muted); }
+.seen-wrap { overflow-x: auto; background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
+#seen table { border-collapse: collapse; width: 100%; font-size: .85rem; }
+#seen th, #seen td { text-align: left; padding: .35rem .6rem; border-top: 1px solid var(--line);
+  vertical-align: top; }
+#seen th { border-top: 0; color: var(--muted); font-weight: 600; }
+#seen td.vc { overflow-wrap: anywhere; min-width: 10em; }
+#seen code { font-size: .8rem; white-space: nowrap; }
 pre.log { margin: .4rem 0 0; padding: .5rem; max-height: 16rem; overflow: auto; font-size: .75rem;
   background: var(--bg); border: 1px solid var(--line); border-radius: 6px; white-space: pre-wrap;
   overflow-wrap: anywhere; }
@@ -95,16 +109,46 @@ function render() {
   $("counts").innerHTML = ORDER.filter((s) => counts[s]).map((s) => '<span class="state s-' + s + '">' + counts[s] + " " + s + "</span>").join("");
   document.title = "Landscaper · " + list.length + " machine" + (list.length === 1 ? "" : "s");
 }
+const seen = new Map();
+let seenTotal = 0;
+const SEEN_SHOWN = 50;
+function seenRow(d) {
+  return '<tr data-mac="' + esc(d.mac) + '"><td class="mac">' + esc(d.mac) + "</td><td>" + esc(d.kind) + "</td><td>" +
+    esc(d.arch == null ? "-" : d.arch) + '</td><td class="vc">' + esc(d.vendorClass == null ? "-" : d.vendorClass) +
+    '</td><td><time datetime="' + esc(d.firstSeen) + '">' + esc(clock(d.firstSeen)) + '</time></td><td><time datetime="' +
+    esc(d.lastSeen) + '">' + esc(clock(d.lastSeen)) + "</time></td><td>" + esc(d.count) + '</td><td><code>' + esc(d.register) + "</code></td></tr>";
+}
+function renderSeen() {
+  const rows = [...seen.values()].sort((a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen))).slice(0, SEEN_SHOWN);
+  $("seen").hidden = rows.length === 0;
+  $("seen-rows").innerHTML = rows.map(seenRow).join("");
+  const more = Math.max(seenTotal, seen.size) - rows.length;
+  $("seen-more").textContent = more > 0 ? more + " more: landscaper machines discovered lists them all." : "";
+}
 function connect() {
   const es = new EventSource("events");
   es.addEventListener("snapshot", (ev) => {
     machines.clear();
-    for (const m of JSON.parse(ev.data).machines) machines.set(m.mac, m);
+    const snap = JSON.parse(ev.data);
+    for (const m of snap.machines) machines.set(m.mac, m);
+    seen.clear();
+    for (const d of snap.discovered || []) seen.set(d.mac, d);
+    seenTotal = snap.discoveredTotal || 0;
     render();
+    renderSeen();
+  });
+  es.addEventListener("discovered", (ev) => {
+    const d = JSON.parse(ev.data);
+    if (machines.has(d.mac)) return;
+    if (!seen.has(d.mac)) seenTotal++;
+    seen.set(d.mac, d);
+    renderSeen();
   });
   es.addEventListener("machine", (ev) => {
     const d = JSON.parse(ev.data);
     if (d.machine) machines.set(d.mac, d.machine); else machines.delete(d.mac);
+    // Registered now: no longer "seen, not registered".
+    if (d.machine && seen.delete(d.mac)) { seenTotal = Math.max(0, seenTotal - 1); renderSeen(); }
     render();
   });
   es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "live"; };
@@ -125,6 +169,10 @@ export const STATUS_HTML = `<!doctype html>
 <body>
 <header><h1>Landscaper</h1><div id="counts"></div><span id="conn">connecting…</span></header>
 <main id="machines"><p class="empty">Loading…</p></main>
+<section id="seen" hidden><h2>Seen, not registered</h2>
+<p class="hint">Network-boot clients whose MAC no machine has: nothing is installed on them until one is registered with the command in its row.</p>
+<div class="seen-wrap"><table><thead><tr><th>MAC</th><th>kind</th><th>arch</th><th>vendor class</th><th>first seen</th><th>last seen</th><th>count</th><th>register with</th></tr></thead>
+<tbody id="seen-rows"></tbody></table></div><p class="hint" id="seen-more"></p></section>
 <noscript><p class="empty">This page needs JavaScript for its live view; <code>landscaper watch</code> shows the same in a terminal.</p></noscript>
 <script>${SCRIPT}</script>
 </body>
