@@ -124,7 +124,13 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
     const dest = serverDestination(a.req, answer, d.clientPort, d.dhcpPort);
     let reply: Buffer;
     try {
-      reply = encodeServerReply(a.req, answer, d.cache, dest, answer.type === "nak" ? null : boot(a));
+      reply = encodeServerReply(
+        a.req,
+        answer,
+        d.cache,
+        dest,
+        answer.type === "nak" ? null : boot(a),
+      );
     } catch (e) {
       // Also reached after a fsync or a ping, outside the packet handler's guard: an
       // exception there would be an unhandled rejection and end the process.

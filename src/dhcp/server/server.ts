@@ -10,7 +10,12 @@ import type { ServerContext, Service } from "../../core/service.js";
 import type { SightingSink } from "../../registry/doors.js";
 import type { ArrivalPort, BootFiles } from "./boot-choice.js";
 import { handleDhcpPacket, type DhcpHandlerDeps } from "./handler.js";
-import { openLeaseRunner, type LeaseOptions, type LeaseRunner, type Leases } from "./lease-runner.js";
+import {
+  openLeaseRunner,
+  type LeaseOptions,
+  type LeaseRunner,
+  type Leases,
+} from "./lease-runner.js";
 import { replyCache } from "./reply.js";
 import { Tally } from "../../core/tally.js";
 import { openPort, type PortSockets } from "./sockets.js";
