@@ -48,6 +48,13 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
   });
   // Checked before anything starts: server mode without a subnet must not start half-way.
   const leaseConfig = config.dhcp.enable ? dhcpServerOf(config) : null;
+  // Before anything listens (the control socket says "up" to whoever waits on it): a second
+  // DHCP server on the LAN stops the start, unless forced.
+  if (leaseConfig) {
+    const others = await refuseOtherServers(config.address, leaseConfig.allowOtherServers);
+    if (others.length > 0)
+      log.warn({ others }, "another DHCP server answers here; starting anyway (forced)");
+  }
   await registry.load();
   const base = { config, log, metrics };
   const services: Service[] = [];
@@ -86,12 +93,6 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
     );
     if (config.tftp.enable) services.push(await startTftpServer(ctx));
     if (config.dhcp.enable) {
-      // Before binding port 67: a second DHCP server on the LAN is refused unless forced.
-      if (leaseConfig) {
-        const others = await refuseOtherServers(config.address, leaseConfig.allowOtherServers);
-        if (others.length > 0)
-          log.warn({ others }, "another DHCP server answers here; starting anyway (forced)");
-      }
       dhcp = await startDhcpServer(ctx, {
         ...(leaseConfig ? { lease: leaseOptions(config, leaseConfig, registry, log) } : {}),
         // Discovery (a SightingSink) is wired by the registry's branch; nothing here yet.
