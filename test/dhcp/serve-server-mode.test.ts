@@ -23,13 +23,15 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 const LS = "10.79.0.2";
 const SITE = "10.79.0.1";
 const POOL = /^10\.79\.0\.1[0-4]\d$/;
-const M = { dhclient: "02:79:00:00:00:10", edk2: "02:79:00:00:00:11" };
+const RELAY = "10.79.0.3";
+const M = { dhclient: "02:79:00:00:00:10", edk2: "02:79:00:00:00:11", far: "02:79:00:00:00:12" };
 const SERVER = {
   subnet: "10.79.0.0/24",
   range: "10.79.0.100-10.79.0.149",
   router: SITE,
   leaseSeconds: 600,
   pingMs: 200,
+  relayed: [{ subnet: "10.80.0.0/24", range: "10.80.0.50-10.80.0.59", router: "10.80.0.1" }],
 };
 
 interface MachineEvents {
@@ -51,6 +53,10 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
   lan.add("gen", M.edk2, null);
   // A socket bound to 0.0.0.0 needs a route to send to 255.255.255.255 (firmware does not).
   lan.exec("gen", ["ip", "route", "add", "default", "dev", "eth0"]);
+  // A client behind a relay: the appliance's neighbour table never holds its address.
+  lan.add("relay", "02:79:00:00:00:03", `${RELAY}/24`);
+  lan.addBehind("relay", "far", M.far, "10.80.0.1/24");
+  lan.exec("ls", ["ip", "route", "add", "10.80.0.0/24", "via", RELAY]);
 
   const start = (extra: string[] = []) =>
     startServe({
@@ -182,6 +188,44 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
       "boot steps: OFFER and ACK (one entry, counted twice), the 4011 ACK",
     );
   });
+
+  await t.test(
+    "a client behind a relay gets its install script: its lease proves its address",
+    async () => {
+      const script = join(dir, "udhcpc.sh");
+      await writeFile(
+        script,
+        '#!/bin/sh\ncase "$1" in bound|renew) ip addr replace "$ip/24" dev "$interface"; ip route replace default via "$router";; esac\nexit 0\n',
+      );
+      await chmod(script, 0o755);
+      lan.spawn("relay", ["dhcrelay", "-4", "-d", "-id", "eth1", "-iu", "eth0", LS]);
+      lan.spawn("far", [
+        "busybox",
+        "udhcpc",
+        "-f",
+        "-i",
+        "eth0",
+        "-s",
+        script,
+        "-t",
+        "10",
+        "-T",
+        "2",
+      ]);
+      const address = () => lan.exec("far", ["ip", "-4", "-o", "addr", "show", "eth0"]);
+      let addr = address();
+      for (let i = 0; i < 300 && !/inet /.test(addr); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        addr = address();
+      }
+      assert.match(addr, /inet 10\.80\.0\.5\d\/24/, "the relayed client got the relay's subnet");
+      const url = (mac: string) => `http://${LS}:${s.httpPort}/boot/${mac.replace(/:/g, "-")}.ipxe`;
+      const status = (mac: string) =>
+        lan.exec("far", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url(mac)]);
+      assert.equal(status(M.far), "200", "its own script");
+      assert.equal(status(M.edk2), "403", "not another machine's");
+    },
+  );
 
   await t.test(
     "a second DHCP server: serve refuses to start naming it; --force-dhcp starts",
