@@ -31,8 +31,10 @@ export interface Appliance {
 }
 
 /**
- * Starts every service on one event loop. The registry loads first (a corrupt state file
- * stops the start), then the servers; on failure everything started so far is closed.
+ * Starts every service on one event loop. First the checks that stop a start: the config
+ * across keys, and in DHCP server mode another DHCP server on the LAN; then the registry
+ * loads (a corrupt state file stops the start), then the servers. On failure everything
+ * started so far is closed.
  */
 export async function startAppliance(config: Config, log: Logger): Promise<Appliance> {
   const metrics = createMetrics();
@@ -46,7 +48,6 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
     metrics,
     power: new Power({ ipmitool: config.power.ipmitool, callTimeoutMs: config.power.timeoutMs }),
   });
-  // Checked before anything starts: server mode without a subnet must not start half-way.
   const leaseConfig = config.dhcp.enable ? dhcpServerOf(config) : null;
   // Before anything listens (the control socket says "up" to whoever waits on it): a second
   // DHCP server on the LAN stops the start, unless forced.
