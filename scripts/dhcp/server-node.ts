@@ -1,5 +1,5 @@
 /**
- * Runs Landscaper's DHCP server mode alone, for the namespace tests and the benchmark:
+ * Runs Landscaper's DHCP service in server mode alone, for the namespace tests and the benchmark:
  *   ip netns exec NS node dist/scripts/dhcp/server-node.js JSON
  * JSON: {address, server: <dhcp.server config>, journal: PATH, reservations?: {MAC: IP},
  *        machines?: {MAC: "install"|"local"}, events?: bool}
@@ -7,7 +7,9 @@
  * leases restored from the journal), {"event": {...}} per lease event when `events`, and
  * on SIGTERM {"counts": {...}, "journal": {syncs, records}} before exiting.
  */
-import { startLeaseServer } from "../../src/dhcpd/server.js";
+import { startDhcpServer } from "../../src/dhcp/server/server.js";
+import { defaultConfig } from "../../src/config/config.js";
+import { createMetrics } from "../../src/core/metrics.js";
 import { parseServerConfig } from "../../src/dhcpd/config.js";
 import { formatIp4, parseIp4, type Ip4 } from "../../src/core/ipv4.js";
 import { systemPinger } from "../../src/dhcpd/ping.js";
@@ -50,34 +52,34 @@ const oracle: BootOracle = {
 const log = createLogger("dhcpd-node", process.env.LANDSCAPER_LOG_LEVEL ?? "warn");
 const config = parseServerConfig(args.server, "dhcp.server", args.address);
 const out = (v: unknown) => process.stdout.write(JSON.stringify(v) + "\n");
-const service = await startLeaseServer({
-  address: args.address,
-  config,
-  reservations: {
-    reservedFor: (m) => byMac.get(m) ?? null,
-    reservedBy: (ip) => byIp.get(ip) ?? null,
+const base = defaultConfig();
+base.address = args.address;
+base.ipxe = { ...base.ipxe, efi: "snponly.efi", bios: "undionly.kpxe", arm64: null };
+const service = await startDhcpServer(
+  { config: base, log, metrics: createMetrics(), oracle, urls },
+  {
+    lease: {
+      config,
+      reservations: {
+        reservedFor: (m) => byMac.get(m) ?? null,
+        reservedBy: (ip) => byIp.get(ip) ?? null,
+      },
+      journalPath: args.journal,
+      pinger: systemPinger({ waitMs: config.pingMs }),
+      ...(args.events ? { onEvent: (event: unknown) => out({ event }) } : {}),
+    },
   },
-  oracle,
-  urls,
-  files: {
-    efi: "snponly.efi",
-    bios: "undionly.kpxe",
-    arm64Efi: null,
-  },
-  journalPath: args.journal,
-  pinger: systemPinger({ waitMs: config.pingMs }),
-  log,
-  ...(args.events ? { onEvent: (event: unknown) => out({ event }) } : {}),
-});
-const leases = [...service.engine.held()]
+);
+const lease = service.leases!;
+const bound = [...lease.engine.held()]
   .filter((l) => l.state === "bound")
   .map((l) => [l.mac, formatIp4(l.ip)]);
-out({ ready: { ports: service.ports, leases } });
+out({ ready: { ports: service.ports, leases: bound } });
 
 process.once("SIGTERM", () => {
   void (async () => {
     await service.close();
-    out({ counts: service.counts(), journal: service.store.stats });
+    out({ counts: lease.counts(), journal: lease.store.stats });
     process.exit(0);
   })();
 });

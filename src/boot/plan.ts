@@ -71,6 +71,12 @@ export type BootStep =
       readonly client: string | null;
       readonly owner: Mac | null;
     }
+  /** Server mode's DHCP gave, took back or found in use the machine's address. */
+  | {
+      readonly type: "dhcp-lease";
+      readonly lease: "ack" | "released" | "declined" | "in use";
+      readonly ip: string;
+    }
   /** The LAN HTTP server sent (part of) the kernel or initrd. */
   | {
       readonly type: "kernel" | "initrd";

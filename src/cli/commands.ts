@@ -59,7 +59,7 @@ const CONFIG_OPTIONS: readonly OptionSpec[] = [
   },
   port("http-port", "http.port", 80, "LAN HTTP port (iPXE scripts, kernels, status page)"),
   port("tftp-port", "tftp.port", 69, "TFTP port"),
-  port("dhcp-port", "dhcp.port", 67, "proxyDHCP port"),
+  port("dhcp-port", "dhcp.port", 67, "DHCP port"),
   port("proxy-dhcp-port", "dhcp.proxyPort", 4011, "PXE boot server port"),
   {
     name: "ipxe-dir",
@@ -69,6 +69,23 @@ const CONFIG_OPTIONS: readonly OptionSpec[] = [
     description: "directory holding the iPXE binaries (TFTP root)",
     complete: "dir",
     config: "ipxe.dir",
+  },
+  {
+    name: "dhcp-mode",
+    type: "string",
+    value: "MODE",
+    default: "proxy",
+    description:
+      "proxy: answer network-boot clients beside the site's DHCP server; server: be the network's DHCP server (needs dhcp.server.subnet in the config file)",
+    complete: { words: ["proxy", "server"] },
+    config: "dhcp.mode",
+  },
+  {
+    name: "force-dhcp",
+    type: "boolean",
+    description: "in server mode, start even when another DHCP server answers on the network",
+    config: "dhcp.server.allowOtherServers",
+    sets: true,
   },
   { name: "no-dhcp", type: "boolean", description: "do not answer DHCP", config: "dhcp.enable" },
   { name: "no-tftp", type: "boolean", description: "do not serve TFTP", config: "tftp.enable" },
@@ -92,7 +109,7 @@ export const ROOT: CommandSpec = {
   subcommands: [
     {
       path: ["serve"],
-      summary: "run the appliance (proxyDHCP, TFTP, HTTP, mDNS, control socket)",
+      summary: "run the appliance (DHCP, TFTP, HTTP, mDNS, control socket)",
       description: [
         "Reads the config file (or the defaults), applies the flags over it and serves until SIGTERM or SIGINT. The real ports 67, 4011, 69 and 80 need root or CAP_NET_BIND_SERVICE.",
       ],

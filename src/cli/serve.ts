@@ -1,9 +1,16 @@
-import { defaultConfig, loadConfigFile, mergeConfig, type Config } from "../config/config.js";
+import {
+  defaultConfig,
+  dhcpServerOf,
+  loadConfigFile,
+  mergeConfig,
+  type Config,
+} from "../config/config.js";
 import { createLogger } from "../core/log.js";
-import { startAppliance } from "../serve.js";
+import { OtherDhcpServerError } from "../dhcpd/guard.js";
+import { startAppliance, type Appliance } from "../serve.js";
 import { command } from "./commands.js";
 import { flag, parseCall, stringOption, UsageError } from "./parse.js";
-import type { Call } from "./spec.js";
+import { commandName, EXIT, type Call } from "./spec.js";
 
 /**
  * The config file (or defaults), then the flags over it, each at the config key its spec
@@ -17,14 +24,16 @@ export function configFromCall(call: Call): Config {
     const keys = o.config.split(".");
     let at = over;
     for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
-    at[keys.at(-1)!] = given === true ? false : given;
+    at[keys.at(-1)!] = given === true ? (o.sets ?? false) : given;
   }
   const file = stringOption(call, "config");
-  return mergeConfig(
+  const config = mergeConfig(
     file !== undefined ? loadConfigFile(file) : defaultConfig(),
     over,
     "command line",
   );
+  dhcpServerOf(config); // the checks across keys, once every source is in
+  return config;
 }
 
 /** `serve`'s flags as a call would give them (for tests and tools that hold an argv). */
@@ -42,7 +51,15 @@ export async function run(call: Call): Promise<number> {
     return 0;
   }
   const log = createLogger("landscaper");
-  const appliance = await startAppliance(config, log);
+  let appliance: Appliance;
+  try {
+    appliance = await startAppliance(config, log);
+  } catch (e) {
+    // Not a bug: the LAN has another DHCP server. One line, no stack.
+    if (!(e instanceof OtherDhcpServerError)) throw e;
+    process.stderr.write(`${commandName(call.spec)}: ${e.message}\n`);
+    return EXIT.failed;
+  }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -26,10 +26,11 @@ export interface OptionSpec {
   readonly description: string;
   readonly complete?: Completion;
   /**
-   * The config key (`http.port`) this flag overrides. The boolean ones are all `--no-X`
-   * and set their key to false.
+   * The config key (`http.port`) this flag overrides. A boolean flag sets its key to
+   * `sets`: false (the `--no-X` flags) unless it says true (`--force-dhcp`).
    */
   readonly config?: string;
+  readonly sets?: boolean;
 }
 
 export interface PositionalSpec {

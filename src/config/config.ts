@@ -2,6 +2,10 @@ import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { isIPv4 } from "node:net";
 import { parseCidr } from "../core/cidr.js";
+import { parseServerConfig, type ServerConfig } from "../dhcpd/config.js";
+import { ConfigError } from "./error.js";
+
+export { ConfigError };
 
 export type AfterInstall = "local-boot" | "ignore";
 
@@ -21,7 +25,19 @@ export interface Config {
     /** Threads that run transfers (0: on the main thread, beside DHCP and HTTP). */
     threads: number;
   };
-  dhcp: { enable: boolean; port: number; proxyPort: number; answerUnknown: boolean };
+  /**
+   * `mode`: "proxy" answers network-boot clients beside the site's DHCP server; "server" is
+   * the network's DHCP server (docs/dhcp.md). `server`: `dhcp.server.*` as written (checked
+   * by `parseServerConfig`; `dhcpServerOf` gives it typed once `address` is final).
+   */
+  dhcp: {
+    enable: boolean;
+    port: number;
+    proxyPort: number;
+    answerUnknown: boolean;
+    mode: "proxy" | "server";
+    server: Record<string, unknown> | null;
+  };
   control: { socket: string; mode: string };
   /** `arm64`: the arm64 EFI iPXE file in `dir`; null leaves arm64 clients unanswered. */
   ipxe: { dir: string; efi: string; bios: string; arm64: string | null };
@@ -40,10 +56,6 @@ export interface Config {
   hooks: { onInstalled: string[] | null };
   /** BMC power (src/power): the ipmitool program, and the bound on one ipmitool call. */
   power: { ipmitool: string; timeoutMs: number };
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
 }
 
 /** The first non-internal IPv4 address, the default `address` on a single-interface host. */
@@ -68,7 +80,14 @@ export function defaultConfig(): Config {
       maxPerClient: 4,
       threads: 2,
     },
-    dhcp: { enable: true, port: 67, proxyPort: 4011, answerUnknown: false },
+    dhcp: {
+      enable: true,
+      port: 67,
+      proxyPort: 4011,
+      answerUnknown: false,
+      mode: "proxy",
+      server: null,
+    },
     control: { socket: "/run/landscaper/control.sock", mode: "0660" },
     ipxe: { dir: "/usr/lib/ipxe", efi: "snponly.efi", bios: "undionly.kpxe", arm64: null },
     mdns: { enable: true },
@@ -82,7 +101,8 @@ export function defaultConfig(): Config {
   };
 }
 
-type Check = (value: unknown, key: string) => unknown;
+/** `current`: the value so far (a default or an earlier source), for keys merged deeply. */
+type Check = (value: unknown, key: string, current?: unknown) => unknown;
 
 const port: Check = (v, k) => {
   if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535)
@@ -152,6 +172,18 @@ const command: Check = (v, k) => {
   return v as string[];
 };
 
+/**
+ * `dhcp.server`: merged key by key over what an earlier source set (so `--force-dhcp` adds
+ * `allowOtherServers` to the file's subnet), and checked whole. The subnet is checked
+ * against `address` later, in dhcpServerOf, once every source is merged.
+ */
+const dhcpServer: Check = (v, k, current) => {
+  if (v === null) return null;
+  const merged = isObject(v) && isObject(current) ? { ...current, ...v } : v;
+  parseServerConfig(merged, k);
+  return merged;
+};
+
 /** Per key, how its value is checked; the shape mirrors Config. */
 const SCHEMA: Record<string, Check | Record<string, Check>> = {
   address: ipv4,
@@ -166,7 +198,14 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
     maxPerClient: int(1, 100000),
     threads: int(0, 16),
   },
-  dhcp: { enable: bool, port, proxyPort: port, answerUnknown: bool },
+  dhcp: {
+    enable: bool,
+    port,
+    proxyPort: port,
+    answerUnknown: bool,
+    mode: oneOf("proxy", "server"),
+    server: dhcpServer,
+  },
   control: { socket: str, mode: octalMode },
   ipxe: {
     dir: str,
@@ -194,7 +233,7 @@ export function mergeConfig(base: Config, partial: unknown, origin: string): Con
     const rule = SCHEMA[key];
     if (rule === undefined) throw new ConfigError(`${origin}: unknown key "${key}"`);
     if (typeof rule === "function") {
-      out[key] = rule(value, `${origin}: ${key}`);
+      out[key] = rule(value, `${origin}: ${key}`, out[key]);
       continue;
     }
     if (!isObject(value)) throw new ConfigError(`${origin}: ${key}: expected an object`);
@@ -202,7 +241,7 @@ export function mergeConfig(base: Config, partial: unknown, origin: string): Con
     for (const [sub, subValue] of Object.entries(value)) {
       const subRule = rule[sub];
       if (subRule === undefined) throw new ConfigError(`${origin}: unknown key "${key}.${sub}"`);
-      section[sub] = subRule(subValue, `${origin}: ${key}.${sub}`);
+      section[sub] = subRule(subValue, `${origin}: ${key}.${sub}`, section[sub]);
     }
   }
   return out as unknown as Config;
@@ -222,4 +261,15 @@ export function loadConfigFile(path: string, base: Config = defaultConfig()): Co
     throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
   return mergeConfig(base, parsed, path);
+}
+
+/**
+ * The DHCP server mode's settings, typed, checked against the final `address`; null in
+ * proxy mode. Throws ConfigError naming the key (server mode needs `dhcp.server.subnet`).
+ */
+export function dhcpServerOf(config: Config): ServerConfig | null {
+  if (config.dhcp.mode !== "server") return null;
+  if (config.dhcp.server === null)
+    throw new ConfigError('dhcp.server.subnet: required when dhcp.mode is "server"');
+  return parseServerConfig(config.dhcp.server, "dhcp.server", config.address);
 }

@@ -3,7 +3,7 @@
  * The first (top-level) subnet is the one the appliance's interface is on; `relayed` lists
  * subnets behind DHCP relays, chosen by the relay's giaddr. Errors name the key.
  */
-import { ConfigError } from "../config/config.js";
+import { ConfigError } from "../config/error.js";
 import { formatIp4, inSubnet, parseCidr, parseIp4, type Cidr, type Ip4 } from "../core/ipv4.js";
 
 export interface Subnet extends Cidr {

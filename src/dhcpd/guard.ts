@@ -20,7 +20,9 @@ export class OtherDhcpServerError extends Error {
     super(
       `another DHCP server answers on this network: ${servers
         .map((s) => `${s.serverId ?? s.from} (from ${s.from}, offered ${s.offered})`)
-        .join(", ")}; stop it, use dhcp.mode "proxy", or set dhcp.server.allowOtherServers`,
+        .join(
+          ", ",
+        )}; stop it, use dhcp.mode "proxy", or set dhcp.server.allowOtherServers (--force-dhcp)`,
     );
   }
 }

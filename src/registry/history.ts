@@ -18,8 +18,15 @@ export const EVENTS_KEPT = 200;
 /** How far back (in entries, never past a milestone) a repeat is looked for. */
 const COALESCE_WINDOW = 8;
 
-/** Boot steps: what firmware retries and script reloads repeat without end. */
-const STEPS: ReadonlySet<EventType> = new Set(["dhcp", "tftp", "script", "kernel", "initrd"]);
+/** Boot steps: what firmware retries, script reloads and lease renewals repeat without end. */
+const STEPS: ReadonlySet<EventType> = new Set([
+  "dhcp",
+  "dhcp-lease",
+  "tftp",
+  "script",
+  "kernel",
+  "initrd",
+]);
 
 /** What an older generation keeps of itself once a newer one starts. */
 const OUTCOMES: ReadonlySet<EventType> = new Set([

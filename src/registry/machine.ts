@@ -14,6 +14,8 @@ export type EventType =
   | "removed"
   | "state"
   | "dhcp"
+  /** Server mode's lease for the machine: `lease` ack, released, declined, in use; `ip`. */
+  | "dhcp-lease"
   | "tftp"
   | "script"
   | "kernel"

@@ -273,7 +273,8 @@ export class Registry
     const { type, ...details } = step;
     this.book.step(mac, (c) => {
       const m = c.m;
-      if (type === "warning") return c.record(type, details);
+      // Neither is a boot step: no install clock (an installed machine renews its lease).
+      if (type === "warning" || type === "dhcp-lease") return c.record(type, details);
       if (type === "dhcp" && m.bootStartedAt === null) {
         this.opts.metrics.dhcpFirstAnswerSeconds.observe(
           (Date.now() - Date.parse(m.armedAt ?? m.registeredAt)) / 1000,

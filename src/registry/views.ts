@@ -79,12 +79,24 @@ function size(bytes: number): string {
 }
 
 /** One line of human text per boot step. */
+/** Server mode's lease events, as the status page and `watch` say them. */
+const LEASE_TEXT: Record<string, string> = {
+  ack: "leased",
+  released: "released",
+  declined: "declined by the machine (in use)",
+  "in use": "answers ping: not offered",
+};
+
 export function stepText(e: MachineEvent): string {
   switch (e.type) {
     case "dhcp": {
       const arch = num(e.arch);
       const file = str(e.file);
       return `DHCP answer to ${str(e.clientKind) ?? "client"}${arch !== null ? ` (arch ${arch})` : ""}${file ? `: ${file}` : ""}${num(e.port) !== null ? ` on port ${num(e.port)}` : ""}`;
+    }
+    case "dhcp-lease": {
+      const what = LEASE_TEXT[str(e.lease) ?? ""] ?? str(e.lease) ?? "?";
+      return `DHCP address ${str(e.ip) ?? "?"} ${what}`;
     }
     case "tftp": {
       const bytes = num(e.bytes);

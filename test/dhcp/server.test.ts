@@ -15,6 +15,11 @@ import { parsePacket } from "../../src/dhcp/codec/packet.js";
 import * as o from "../../src/dhcp/codec/options.js";
 import { EDK2_PROXY_REQUEST, IPXE_EFI_DISCOVER } from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseServerConfig } from "../../src/dhcpd/config.js";
+import type { Sighting } from "../../src/registry/doors.js";
 
 const ARMED = "02:22:00:00:00:01" as Mac;
 
@@ -175,4 +180,52 @@ test("an address not on this host is named in the startup error", async () => {
     startDhcpServer(serverContext(config)),
     /192\.0\.2\.77.*EADDRNOTAVAIL.*configured on an interface/,
   );
+});
+
+test("both modes report an unregistered network-boot client to the sighting sink", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "lst-sight-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const UNREGISTERED = "02:22:00:00:00:77" as Mac;
+  for (const mode of ["proxy", "server"] as const) {
+    const seen: Sighting[] = [];
+    const config = defaultConfig();
+    config.address = "127.0.0.1";
+    config.dhcp.port = 0;
+    config.dhcp.proxyPort = 0;
+    const urls = new BootUrls(config.address, 8080);
+    const oracle: BootOracle = {
+      bootFor: (mac) => (mac === ARMED ? installPlan(mac, urls) : UNKNOWN),
+      noteBootStep: () => undefined,
+    };
+    const lease = {
+      config: parseServerConfig({ subnet: "127.0.0.0/8", range: "127.0.5.1-127.0.5.9", pingMs: 0 }),
+      reservations: { reservedFor: () => null, reservedBy: () => null },
+      journalPath: join(dir, "leases.jsonl"),
+      pinger: null,
+    };
+    const svc = await startDhcpServer(
+      serverContext(config, { oracle, urls, log: createLogger("test", "silent") }),
+      { sightings: { sighted: (s) => seen.push(s) }, ...(mode === "server" ? { lease } : {}) },
+    );
+    const client = dgram.createSocket("udp4");
+    try {
+      client.bind(0, "127.0.0.1");
+      await once(client, "listening");
+      const discover = (mac: Mac, xid: number) => rewrite(IPXE_EFI_DISCOVER(), { mac, xid });
+      client.send(discover(ARMED, 1), svc.ports.dhcp, "127.0.0.1");
+      client.send(discover(UNREGISTERED, 2), svc.ports.dhcp, "127.0.0.1");
+      for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100)); // nothing else arrives
+      const sent = parsePacket(IPXE_EFI_DISCOVER());
+      assert.ok(sent.ok);
+      assert.deepEqual(
+        seen,
+        [{ mac: UNREGISTERED, kind: "ipxe", arch: 7, vendorClass: o.vendorClass(sent.packet) }],
+        `${mode} mode: the unregistered MAC only`,
+      );
+    } finally {
+      client.close();
+      await svc.close();
+    }
+  }
 });

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { Lan, JsonLines, sh } from "../support/netns.js";
+import { Lan, JsonLines } from "../support/netns.js";
 import { parsePacket } from "../../src/dhcp/codec/packet.js";
 import * as o from "../../src/dhcp/codec/options.js";
 import { EDK2_DISCOVER } from "../dhcp/fixtures.js";
@@ -54,14 +54,8 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
   const prefix = `lst-dhcpd-${process.pid}`;
   const lan = new Lan(prefix);
   const tmp = mkdtempSync(join(tmpdir(), "lst-dhcpd-"));
-  const far = `${prefix}-far`;
   t.after(async () => {
     await lan.destroy();
-    try {
-      sh("ip", ["netns", "del", far]);
-    } catch {
-      // not created
-    }
     rmSync(tmp, { recursive: true, force: true });
   });
   lan.add("ls", "02:77:00:00:00:f2", `${LS}/24`);
@@ -72,27 +66,7 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
     lan.add(name, name === "gen" ? "02:77:00:00:00:99" : M[name], null);
   // Relay: eth0 on the LAN, eth1 to a far segment with one client.
   lan.add("relay", "02:77:00:00:00:f3", `${RELAY}/24`);
-  sh("ip", ["netns", "add", far]);
-  sh("ip", [
-    "-n",
-    lan.ns("relay"),
-    "link",
-    "add",
-    "eth1",
-    "type",
-    "veth",
-    "peer",
-    "name",
-    "eth0",
-    "netns",
-    far,
-  ]);
-  sh("ip", ["-n", lan.ns("relay"), "addr", "add", `${FAR_GW}/24`, "dev", "eth1"]);
-  sh("ip", ["-n", lan.ns("relay"), "link", "set", "eth1", "up"]);
-  sh("ip", ["-n", far, "link", "set", "eth0", "address", M.far]);
-  sh("ip", ["-n", far, "link", "set", "eth0", "up"]);
-  sh("ip", ["-n", far, "link", "set", "lo", "up"]);
-  lan.exec("relay", ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  lan.addBehind("relay", "far", M.far, `${FAR_GW}/24`);
   lan.exec("ls", ["ip", "route", "add", "10.78.0.0/24", "via", RELAY]);
   lan.exec("gen", ["ip", "route", "add", "default", "dev", "eth0"]);
 
@@ -158,9 +132,6 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
     return c;
   };
   const logs = () => [...clientLog].map(([n, l]) => `--- ${n}:\n${l}`).join("\n");
-  // lan.spawn knows only the bridge's members; `ip netns exec` execs, so this is the client.
-  const spawnFar = (cmd: string[]): ChildProcess =>
-    spawnIn("relay", ["ip", "netns", "exec", far, ...cmd]);
 
   let dhcpcd: ChildProcess | null = null;
   const first = new Map<string, string>();
@@ -219,7 +190,7 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
     clients.set("udhcpc", spawnIn("udhcpc", udhcpc()));
     clients.set("reserved", spawnIn("reserved", udhcpc()));
     lan.spawn("relay", ["dhcrelay", "-4", "-d", "-id", "eth1", "-iu", "eth0", LS]);
-    clients.set("far", spawnFar(udhcpc()));
+    clients.set("far", spawnIn("far", udhcpc()));
     for (const name of ["dhclient", "udhcpc", "reserved", "far"] as const) {
       const ack = await event((e) => e.type === "ack" && e.mac === M[name], 30_000);
       first.set(name, ack.ip!);

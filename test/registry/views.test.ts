@@ -188,3 +188,12 @@ test("a key inside a log's tail, or straddling its cut, never shows", () => {
   );
   assert.match(scrubSecrets("SECRETBODY\n-----END OPENSSH PRIVATE KEY-----\nafter"), /after$/);
 });
+
+test("stepText says server mode's lease events with the address", () => {
+  const base = { at: "t", generation: 1, state: "registered", type: "dhcp-lease" };
+  const text = (lease: string) => stepText(event({ ...base, lease, ip: "10.79.0.101" }));
+  assert.equal(text("ack"), "DHCP address 10.79.0.101 leased");
+  assert.equal(text("released"), "DHCP address 10.79.0.101 released");
+  assert.equal(text("declined"), "DHCP address 10.79.0.101 declined by the machine (in use)");
+  assert.equal(text("in use"), "DHCP address 10.79.0.101 answers ping: not offered");
+});

@@ -44,10 +44,12 @@ export async function startServe(
     httpPort?: number;
     tftp?: boolean;
     config?: Record<string, unknown>;
-    /** proxyDHCP on these loopback ports (else none). */
+    /** DHCP on these ports (else none). */
     dhcp?: { port: number; proxyPort: number };
     /** A command serve runs under, such as `nsenter -t PID -m --` (it must exec, keeping the PID). */
     prefix?: string[];
+    /** `--address` (default 127.0.0.1): the appliance's address, e.g. in a namespace. */
+    address?: string;
   } = {},
 ): Promise<RunningServe> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lst-spine-")));
@@ -69,7 +71,7 @@ export async function startServe(
       "--config",
       configFile,
       "--address",
-      "127.0.0.1",
+      opts.address ?? "127.0.0.1",
       "--state-dir",
       stateDir,
       "--socket",

@@ -60,6 +60,40 @@ export class Lan {
     return m;
   }
 
+  /**
+   * A namespace `PREFIX-NAME` off the bridge, behind member `router`: a veth pair whose
+   * router end is eth1 with `gatewayCidr` (forwarding on) and whose far end is eth0 with
+   * `mac`, no address. Reached by name like a member; removed by destroy().
+   */
+  addBehind(router: string, name: string, mac: string, gatewayCidr: string): Member {
+    const ns = `${this.prefix}-${name}`;
+    const via = this.ns(router);
+    sh("ip", ["netns", "add", ns]);
+    const m = { ns, address: null, mac };
+    this.members.set(name, m);
+    sh("ip", [
+      "-n",
+      via,
+      "link",
+      "add",
+      "eth1",
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "eth0",
+      "netns",
+      ns,
+    ]);
+    sh("ip", ["-n", via, "addr", "add", gatewayCidr, "dev", "eth1"]);
+    sh("ip", ["-n", via, "link", "set", "eth1", "up"]);
+    sh("ip", ["-n", ns, "link", "set", "eth0", "address", mac]);
+    sh("ip", ["-n", ns, "link", "set", "eth0", "up"]);
+    sh("ip", ["-n", ns, "link", "set", "lo", "up"]);
+    this.exec(router, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    return m;
+  }
+
   ns(name: string): string {
     const m = this.members.get(name);
     if (!m) throw new Error(`no namespace ${name}`);

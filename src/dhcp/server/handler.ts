@@ -1,27 +1,21 @@
 /**
- * What the proxyDHCP does with one datagram: parse, classify, ask the registry once, and
- * either stay silent or hand back the reply and where it goes. No sockets here, so a test
- * can feed it packets directly; the server sends what it returns.
+ * What the proxy does with one datagram (in server mode, with one on port 4011): parse,
+ * classify, ask the registry once, and either stay silent or hand back the reply and where
+ * it goes. No sockets here, so a test can feed it packets directly; the server sends it.
  */
 import type dgram from "node:dgram";
-import type { BootOracle } from "../../boot/plan.js";
+import type { BootOracle, BootPlan } from "../../boot/plan.js";
 import type { BootUrls } from "../../boot/urls.js";
 import type { Logger } from "../../core/log.js";
 import type { Mac } from "../../core/mac.js";
 import type { Tally } from "../../core/tally.js";
 import type { SightingSink } from "../../registry/doors.js";
-import { classifyClient } from "../codec/client.js";
+import { macOfChaddr } from "../../dhcpd/lease.js";
+import { classifyClient, type ClientInfo } from "../codec/client.js";
 import { MSG, messageType, serverId, vendorClass } from "../codec/options.js";
-import { parsePacket } from "../codec/packet.js";
+import { parsePacket, type DhcpPacket } from "../codec/packet.js";
 import { chooseBoot, type ArrivalPort, type BootFiles } from "./boot-choice.js";
 import { buildReply, replyDestination, type Destination, type ReplyCache } from "./reply.js";
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-/** chaddr to canonical MAC, as core/mac's macFromBytes but without per-byte arrays. */
-function macOf(chaddr: Uint8Array): Mac {
-  return `${HEX[chaddr[0]!]}:${HEX[chaddr[1]!]}:${HEX[chaddr[2]!]}:${HEX[chaddr[3]!]}:${HEX[chaddr[4]!]}:${HEX[chaddr[5]!]}` as Mac;
-}
 
 export type PacketOutcome = "answered" | "ignored" | "malformed";
 
@@ -39,8 +33,23 @@ export interface DhcpHandlerDeps {
   /** Malformed datagrams are told here, one line per interval, not one per packet. */
   readonly tally: Tally;
   readonly log: Logger;
-  /** Discovery: told of every network-boot client whose MAC is not registered. */
-  readonly sightings?: SightingSink;
+  /** Where unregistered network-boot clients are reported (discovery); null: nowhere. */
+  readonly sightings?: SightingSink | null;
+}
+
+/**
+ * Reports a network-boot client the registry does not know (its plan's script is
+ * "unknown", whether or not `dhcp.answerUnknown` has it answered). Both modes call this.
+ */
+export function sight(
+  sink: SightingSink | null,
+  req: DhcpPacket,
+  mac: Mac,
+  client: ClientInfo,
+  plan: BootPlan,
+): void {
+  if (sink === null || client.kind === "none" || plan.script !== "unknown") return;
+  sink.sighted({ mac, kind: client.kind, arch: client.arch, vendorClass: vendorClass(req) });
 }
 
 /** A reply to send, and whether it leaves through the proxy port's sockets. */
@@ -85,16 +94,9 @@ export function handleDhcpPacket(
     count("ignored", client.kind);
     return null;
   }
-  const mac = macOf(req.chaddr);
+  const mac = macOfChaddr(req.chaddr);
   const plan = deps.oracle.bootFor(mac);
-  // Not registered (whether `answerUnknown` answers it or not): discovery remembers it.
-  if (plan.script === "unknown")
-    deps.sightings?.sighted({
-      mac,
-      kind: client.kind,
-      arch: client.arch,
-      vendorClass: vendorClass(req),
-    });
+  sight(deps.sightings ?? null, req, mac, client, plan);
   const choice = chooseBoot(client, plan, mac, deps.files, deps.urls, arrival);
   if (!choice.answer) {
     count("ignored", client.kind);

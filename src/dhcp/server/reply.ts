@@ -69,19 +69,20 @@ export function replyDestination(
   return { address: req.ciaddr, port: clientPort, broadcast: false };
 }
 
-/** OFFER for a DISCOVER, ACK for a REQUEST (or anything on 4011). */
-export function buildReply(
+type Options = Array<readonly [number, Uint8Array]>;
+
+/**
+ * What every answer to a network-boot client carries, proxy or server mode alike: option
+ * 60 (PXEClient / HTTPClient), 97 echoed, 43 "skip discovery" when the file is final, and
+ * the file in option 67. Appended to `options`.
+ */
+export function pushBootOptions(
+  options: Options,
   req: DhcpPacket,
-  requestType: number,
   choice: Extract<BootChoice, { answer: true }>,
   cache: ReplyCache,
-  dest: Destination,
-): Buffer {
-  const options: Array<readonly [number, Uint8Array]> = [
-    [OPT.messageType, requestType === MSG.DISCOVER ? OFFER : ACK],
-    [OPT.serverId, cache.addressBytes],
-    [OPT.vendorClass, VENDOR_CLASS[choice.vendorClass]],
-  ];
+): void {
+  options.push([OPT.vendorClass, VENDOR_CLASS[choice.vendorClass]]);
   const uuid = clientUuid(req);
   if (uuid) options.push([OPT.clientUuid, uuid]);
   if (choice.skipDiscovery) options.push([OPT.vendorSpecific, SKIP_DISCOVERY]);
@@ -91,7 +92,27 @@ export function buildReply(
       cache.lastFile = { name: file, bytes: Buffer.from(file, "latin1") };
     options.push([OPT.bootfileName, cache.lastFile.bytes]);
   }
+}
 
+/** The BOOTP `file` field: the file when it fits its 127 bytes; option 67 always has it. */
+export function fileField(choice: Extract<BootChoice, { answer: true }> | null): string {
+  const file = choice?.file ?? null;
+  return file !== null && Buffer.byteLength(file, "latin1") <= FILE_FIELD_MAX ? file : "";
+}
+
+/** OFFER for a DISCOVER, ACK for a REQUEST (or anything on 4011). */
+export function buildReply(
+  req: DhcpPacket,
+  requestType: number,
+  choice: Extract<BootChoice, { answer: true }>,
+  cache: ReplyCache,
+  dest: Destination,
+): Buffer {
+  const options: Options = [
+    [OPT.messageType, requestType === MSG.DISCOVER ? OFFER : ACK],
+    [OPT.serverId, cache.addressBytes],
+  ];
+  pushBootOptions(options, req, choice, cache);
   const input: EncodeInput = {
     op: 2,
     htype: req.htype,
@@ -104,8 +125,7 @@ export function buildReply(
     siaddr: cache.address,
     giaddr: req.giaddr,
     chaddr: req.chaddr,
-    // A URL longer than the field still reaches the client in option 67.
-    file: file !== null && Buffer.byteLength(file, "latin1") <= FILE_FIELD_MAX ? file : "",
+    file: fileField(choice),
     options,
   };
   return encodePacket(input);

@@ -1,13 +1,21 @@
 /**
- * The proxyDHCP server: answers PXE, UEFI HTTP-boot and iPXE clients of armed MACs on
- * port 67 and the PXE boot-server port 4011, never leasing addresses. Sockets in
- * ./sockets.ts, the per-packet decision in ./handler.ts.
+ * The DHCP service, in one of two modes (docs/dhcp.md). Proxy: answers PXE, UEFI HTTP-boot
+ * and iPXE clients of armed MACs on port 67 and the PXE boot-server port 4011, never leasing
+ * addresses. Server (`lease` given): port 67 is the lease engine's (./lease-runner.ts),
+ * which gives addresses and adds the same boot options; port 4011 is answered as the proxy
+ * answers it. Sockets in ./sockets.ts, the proxy's per-packet decision in ./handler.ts.
  */
 import type dgram from "node:dgram";
 import type { ServerContext, Service } from "../../core/service.js";
 import type { SightingSink } from "../../registry/doors.js";
 import type { ArrivalPort, BootFiles } from "./boot-choice.js";
 import { handleDhcpPacket, type DhcpHandlerDeps } from "./handler.js";
+import {
+  openLeaseRunner,
+  type LeaseOptions,
+  type LeaseRunner,
+  type Leases,
+} from "./lease-runner.js";
 import { replyCache } from "./reply.js";
 import { Tally } from "../../core/tally.js";
 import { openPort, type PortSockets } from "./sockets.js";
@@ -19,11 +27,17 @@ export interface DhcpServerOptions {
   readonly clientPort?: number;
   /** Kernel receive buffer per socket, bytes (bursts of DISCOVERs wait here). */
   readonly recvBufferSize?: number;
-  /** Where unregistered network-boot clients are reported (the registry, for discovery). */
+  /** Server mode: the leases to give; absent, the service is a proxy. */
+  readonly lease?: LeaseOptions;
+  /** Where unregistered network-boot clients are reported (discovery), in either mode. */
   readonly sightings?: SightingSink;
 }
 
-export type DhcpService = Service & { readonly ports: { dhcp: number; proxy: number } };
+export type DhcpService = Service & {
+  readonly ports: { dhcp: number; proxy: number };
+  /** Server mode's leases; null for a proxy. */
+  readonly leases: Leases | null;
+};
 
 export async function startDhcpServer(
   ctx: ServerContext,
@@ -49,32 +63,65 @@ export async function startDhcpServer(
     main.sender?.close();
     throw e;
   }
-  const mainPort = main.receiver.address().port;
-  const proxyPort = proxy.receiver.address().port;
+  const all = [main.receiver, main.sender, proxy.receiver, proxy.sender].filter(
+    (s): s is dgram.Socket => s !== null,
+  );
+  const closeSockets = () =>
+    Promise.all(all.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  const ports = { dhcp: main.receiver.address().port, proxy: proxy.receiver.address().port };
 
   const counts = metrics.dhcpPacketCounts;
-  const count = (outcome: "answered" | "ignored" | "malformed", client: string) =>
-    counts.inc(outcome, client);
+  const count = (outcome: string, client: string) => counts.inc(outcome, client);
 
   const tally = new Tally(log);
+  const cache = replyCache(address);
+  const sightings = opts.sightings ?? null;
   const deps: DhcpHandlerDeps = {
     oracle,
     urls: ctx.urls,
     files,
     address,
     clientPort,
-    ports: { dhcp: mainPort, proxy: proxyPort },
-    cache: replyCache(address),
+    ports,
+    cache,
     count,
     tally,
     log,
-    sightings: opts.sightings,
+    sightings,
   };
+  let leases: LeaseRunner | null = null;
+  if (opts.lease) {
+    if (address === "0.0.0.0") {
+      await closeSockets();
+      throw new Error("DHCP server mode needs `address`: it is option 54 of every reply");
+    }
+    const sender = main.sender ?? main.receiver;
+    try {
+      leases = await openLeaseRunner(opts.lease, {
+        address,
+        oracle,
+        urls: ctx.urls,
+        files,
+        cache,
+        clientPort,
+        dhcpPort: ports.dhcp,
+        sightings,
+        log,
+        // No callback: a send error surfaces as the socket's "error" event, logged below.
+        send: (reply, dest) => sender.send(reply, dest.port, dest.address),
+        count,
+      });
+    } catch (e) {
+      await closeSockets();
+      throw e;
+    }
+  }
+
   function handle(msg: Buffer, from: dgram.RemoteInfo, arrival: ArrivalPort): void {
+    if (leases && arrival === "dhcp") return leases.handle(msg);
     const answer = handleDhcpPacket(deps, msg, from, arrival);
     if (!answer) return;
     const sockets = answer.viaProxyPort ? proxy : main;
-    // No callback: a send error surfaces as the socket's "error" event, logged below.
     (sockets.sender ?? sockets.receiver).send(answer.reply, answer.dest.port, answer.dest.address);
   }
 
@@ -98,18 +145,16 @@ export async function startDhcpServer(
   listen(proxy.receiver, "proxy");
   if (proxy.sender) listen(proxy.sender, "proxy");
 
-  const ports = { dhcp: mainPort, proxy: proxyPort };
-  log.info({ address, ports }, "proxyDHCP listening");
-
-  const all = [main.receiver, main.sender, proxy.receiver, proxy.sender].filter(
-    (s): s is dgram.Socket => s !== null,
-  );
+  const mode = leases ? "server" : "proxy";
+  log.info({ address, ports, mode }, `DHCP (${mode}) listening`);
   return {
     name: "dhcp",
     ports,
+    leases,
     close: async () => {
       tally.close();
-      await Promise.all(all.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await closeSockets();
+      await leases?.close();
     },
   };
 }

@@ -1,10 +1,10 @@
 /**
- * The proxyDHCP's sockets. node's dgram cannot bind to a device nor tell which interface a
- * packet came in on, and a socket bound to an interface address never sees 255.255.255.255.
- * So each port has a receiver on 0.0.0.0 and a sender bound to `config.address`
- * (SO_REUSEADDR on both): for a limited broadcast the kernel then picks the interface that
- * owns that address. The sender also receives unicasts to `address` (Linux prefers the more
- * specific bind).
+ * The DHCP service's sockets, in both modes. node's dgram cannot bind to a device nor tell
+ * which interface a packet came in on, and a socket bound to an interface address never
+ * sees 255.255.255.255. So each port has a receiver on 0.0.0.0 and a sender bound to
+ * `config.address` (SO_REUSEADDR on both): for a limited broadcast the kernel then picks
+ * the interface that owns that address. The sender also receives unicasts to `address`
+ * (Linux prefers the more specific bind).
  */
 import dgram from "node:dgram";
 import { once } from "node:events";
@@ -48,7 +48,7 @@ export async function bindSocket(
           ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
           : "";
     throw Object.assign(
-      new Error(`proxyDHCP cannot bind UDP ${address}:${port}: ${err.message}${hint}`),
+      new Error(`DHCP cannot bind UDP ${address}:${port}: ${err.message}${hint}`),
       { code: err.code },
     );
   }

@@ -1,20 +1,14 @@
 /**
  * Server-mode replies: the engine's verdict as OFFER / ACK / NAK bytes with the subnet's
- * options, plus the proxy's boot options for a network-boot client, and where it goes
- * (RFC 2131 4.1). Pure.
+ * options, plus the proxy's boot options for a network-boot client (./reply.ts, shared),
+ * and where it goes (RFC 2131 4.1). Pure: reused bytes live in the server's ReplyCache.
  */
-import { BROADCAST_FLAG, encodePacket, type DhcpPacket } from "../dhcp/codec/packet.js";
-import {
-  MSG,
-  OPT,
-  clientUuid,
-  encodeSubOptions,
-  maxMessageSize,
-  PXE_SUB,
-} from "../dhcp/codec/options.js";
-import type { BootChoice } from "../dhcp/server/boot-choice.js";
-import type { Subnet } from "./config.js";
-import { formatIp4, ip4Bytes, type Ip4 } from "../core/ipv4.js";
+import { BROADCAST_FLAG, encodePacket, type DhcpPacket } from "../codec/packet.js";
+import { MSG, OPT, maxMessageSize } from "../codec/options.js";
+import type { BootChoice } from "./boot-choice.js";
+import type { Subnet } from "../../dhcpd/config.js";
+import { formatIp4, ip4Bytes, type Ip4 } from "../../core/ipv4.js";
+import { fileField, pushBootOptions, type Destination, type ReplyCache } from "./reply.js";
 
 export const OPT_SERVER = {
   subnetMask: 1,
@@ -28,26 +22,20 @@ export const OPT_SERVER = {
   rebindingT2: 59,
 } as const;
 
+type Options = Array<readonly [number, Uint8Array]>;
+
 const ZERO = "0.0.0.0";
-const FILE_FIELD_MAX = 127;
 const TYPE = {
   offer: Buffer.from([MSG.OFFER]),
   ack: Buffer.from([MSG.ACK]),
   nak: Buffer.from([MSG.NAK]),
 };
-const SKIP_DISCOVERY = encodeSubOptions([[PXE_SUB.discoveryControl, Buffer.from([8])]]);
 
 export type Answer =
   | { readonly type: "offer" | "ack"; readonly ip: Ip4; readonly subnet: Subnet }
   /** ACK to an INFORM: configuration only, no address, no lease time. */
   | { readonly type: "inform"; readonly subnet: Subnet }
   | { readonly type: "nak"; readonly reason: string };
-
-export interface Destination {
-  readonly address: string;
-  readonly port: number;
-  readonly broadcast: boolean;
-}
 
 /**
  * RFC 2131 4.1. Relayed: to the relay's port 67 (a NAK with the broadcast bit, so the
@@ -70,13 +58,10 @@ export function serverDestination(
   return { address: "255.255.255.255", port: clientPort, broadcast: true };
 }
 
-// Option 54's bytes, the same in every reply of one server.
-let lastServer: { ip: Ip4 | -1; bytes: Buffer } = { ip: -1, bytes: Buffer.alloc(4) };
-
 /** Subnet options, built once per subnet: they are the same in every reply. */
-const subnetOptions = new WeakMap<Subnet, Array<readonly [number, Uint8Array]>>();
+const subnetOptions = new WeakMap<Subnet, Options>();
 
-function optionsOf(s: Subnet): Array<readonly [number, Uint8Array]> {
+function optionsOf(s: Subnet): Options {
   let o = subnetOptions.get(s);
   if (!o) {
     o = [[OPT_SERVER.subnetMask, ip4Bytes(s.mask)]];
@@ -95,32 +80,18 @@ function seconds(n: number): Buffer {
   return b;
 }
 
-/** The part of the proxy's answer a full server adds for a network-boot client. */
-function bootOptions(req: DhcpPacket, boot: Extract<BootChoice, { answer: true }>) {
-  const options: Array<readonly [number, Uint8Array]> = [
-    [OPT.vendorClass, Buffer.from(boot.vendorClass, "latin1")],
-  ];
-  const uuid = clientUuid(req);
-  if (uuid) options.push([OPT.clientUuid, uuid]);
-  if (boot.skipDiscovery) options.push([OPT.vendorSpecific, SKIP_DISCOVERY]);
-  if (boot.file !== null) options.push([OPT.bootfileName, Buffer.from(boot.file, "latin1")]);
-  return options;
-}
-
 /**
- * Encodes the reply. `serverAddress` goes in option 54 and siaddr (the boot server);
- * `boot` is the proxy's choice for a network-boot client, or null.
+ * Encodes the reply. The cache's address goes in option 54 and, for a network-boot client,
+ * siaddr (the boot server); `boot` is the proxy's choice for such a client, or null.
  */
 export function encodeServerReply(
   req: DhcpPacket,
   answer: Answer,
-  serverAddress: Ip4,
+  cache: ReplyCache,
   dest: Destination,
   boot: Extract<BootChoice, { answer: true }> | null,
 ): Buffer {
-  if (lastServer.ip !== serverAddress)
-    lastServer = { ip: serverAddress, bytes: ip4Bytes(serverAddress) };
-  const sid = lastServer.bytes;
+  const sid = cache.addressBytes;
   if (answer.type === "nak") {
     return encodePacket({
       op: 2,
@@ -137,7 +108,7 @@ export function encodeServerReply(
       ],
     });
   }
-  const options: Array<readonly [number, Uint8Array]> = [
+  const options: Options = [
     [OPT.messageType, answer.type === "offer" ? TYPE.offer : TYPE.ack],
     [OPT.serverId, sid],
   ];
@@ -150,8 +121,7 @@ export function encodeServerReply(
     );
   }
   options.push(...optionsOf(answer.subnet));
-  if (boot) options.push(...bootOptions(req, boot));
-  const file = boot?.file ?? null;
+  if (boot) pushBootOptions(options, req, boot, cache);
   // Clients may take more than 548 bytes when they say so (option 57), up to one frame.
   const max = Math.min(1472, Math.max(548, maxMessageSize(req) ?? 0));
   return encodePacket(
@@ -163,10 +133,10 @@ export function encodeServerReply(
       flags: dest.broadcast ? req.flags | BROADCAST_FLAG : req.flags,
       ciaddr: answer.type === "offer" ? ZERO : req.ciaddr,
       yiaddr: answer.type === "inform" ? ZERO : formatIp4(answer.ip),
-      siaddr: boot ? formatIp4(serverAddress) : ZERO,
+      siaddr: boot ? cache.address : ZERO,
       giaddr: req.giaddr,
       chaddr: req.chaddr,
-      file: file !== null && Buffer.byteLength(file, "latin1") <= FILE_FIELD_MAX ? file : "",
+      file: fileField(boot),
       options,
     },
     max,
