@@ -199,3 +199,16 @@ test("server mode opens UDP 68 for the other-server check and puts ping on the u
   const explicitProxy = served(`{ services.landscaper.settings.dhcp.mode = "proxy"; }`);
   assert.equal(explicitProxy.configText, proxy.configText);
 });
+
+test("the template's appliance/dhcp-server.nix (siteDhcp = false) makes the appliance the LAN's DHCP server with a pool", () => {
+  const s = served(join(root, "nixos/template/appliance/dhcp-server.nix"));
+  assert.equal(s.config.dhcp.mode, "server");
+  assert.deepEqual(s.config.dhcp.server, {
+    subnet: "192.168.10.0/24",
+    range: "192.168.10.100-192.168.10.199",
+  });
+  const parsed = parseServerConfig(s.config.dhcp.server, "dhcp.server", s.config.address);
+  assert.equal(parsed.local.range!.last - parsed.local.range!.first + 1, 100);
+  checkConfig(s.configText, "template-server");
+  assert.deepEqual(s.udp, [67, 68, 69, 4011, 5353]);
+});
