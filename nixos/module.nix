@@ -1,10 +1,14 @@
 # services.landscaper: the network-boot appliance as a NixOS service.
 #
-# One process (`landscaper serve`) answers proxyDHCP (UDP 67, 4011), TFTP (UDP 69), HTTP
-# (TCP 80) and the control socket /run/landscaper/control.sock. It runs as its own system
-# user with only CAP_NET_BIND_SERVICE: proxyDHCP replies are limited broadcasts from an
+# One process (`landscaper serve`) answers DHCP (UDP 67, 4011: proxyDHCP beside the site's
+# DHCP server, or in `dhcp.mode = "server"` the network's own DHCP server), TFTP (UDP 69),
+# HTTP (TCP 80) and the control socket /run/landscaper/control.sock. It runs as its own
+# system user with only CAP_NET_BIND_SERVICE: DHCP replies are limited broadcasts from an
 # ordinary UDP socket (SO_BROADCAST needs no privilege) and nothing binds to a device or
-# opens raw sockets, so CAP_NET_RAW and CAP_NET_ADMIN stay out.
+# opens raw sockets, so CAP_NET_RAW and CAP_NET_ADMIN stay out. Server mode's "is this
+# address in use?" check runs iputils' ping, which opens an ICMP datagram socket: NixOS
+# installs systemd's sysctl.d/50-default.conf, whose net.ipv4.ping_group_range admits
+# every group (the setcap ping in /run/wrappers would not help under NoNewPrivileges).
 {
   config,
   lib,
@@ -23,6 +27,7 @@ let
 
   cfg = config.services.landscaper;
   settingsLib = import ./settings.nix;
+  ipv4 = import ./ipv4.nix;
   json = pkgs.formats.json { };
 
   # The effective config (defaults merged), for the values this module itself needs:
@@ -48,12 +53,52 @@ let
     optional (effective.stateDir != defaultStateDir) effective.stateDir
     ++ optional (socketDir != defaultRuntimeDir) socketDir;
 
-  # Static addresses of the chosen interface, when the host configures them in Nix.
-  interfaceAddresses =
-    if cfg.interface == null then
-      [ ]
+  # The chosen interface as the host configures it in Nix (null when it does not).
+  interfaceConfig =
+    if cfg.interface == null then null else config.networking.interfaces.${cfg.interface} or null;
+  # Its static addresses.
+  interfaceAddresses = if interfaceConfig == null then [ ] else interfaceConfig.ipv4.addresses;
+
+  isServerMode =
+    settings:
+    builtins.isAttrs settings
+    && builtins.isAttrs (settings.dhcp or null)
+    && (settings.dhcp.mode or "proxy") == "server";
+  serverMode = isServerMode cfg.settings;
+
+  # Server mode's subnet from the interface: the network of the static address that is
+  # `settings.address` (the first one when `address` is left out), e.g. 10.77.0.2 with
+  # prefixLength 24 -> "10.77.0.0/24". null when there is none to take it from.
+  derivedSubnet =
+    settings:
+    let
+      given = settings.address or null;
+      own = lib.findFirst (a: given == null || a.address == given) null interfaceAddresses;
+    in
+    if own == null then null else ipv4.networkOf own.address own.prefixLength;
+
+  # `settings` with `dhcp.server.subnet` filled in from the interface, in server mode when
+  # the operator gave none. Done in the option's `apply`, on the merged value: a definition
+  # conditional on `settings.dhcp.mode` would be a definition of `settings` that reads
+  # `settings` (the JSON type merges attribute sets strictly), an infinite recursion.
+  withDerivedSubnet =
+    settings:
+    let
+      server = if (settings.dhcp.server or null) == null then { } else settings.dhcp.server;
+      subnet = derivedSubnet settings;
+    in
+    if !(isServerMode settings) || !(builtins.isAttrs server) || server ? subnet || subnet == null then
+      settings
     else
-      (config.networking.interfaces.${cfg.interface} or { ipv4.addresses = [ ]; }).ipv4.addresses;
+      settings
+      // {
+        dhcp = settings.dhcp // {
+          server = server // {
+            inherit subnet;
+          };
+        };
+      };
+  hasSubnet = builtins.isAttrs (cfg.settings.dhcp.server or null) && cfg.settings.dhcp.server ? subnet;
 
   # iPXE as Landscaper serves it: pkgs.ipxe plus snponly.efi, the EFI build that drives
   # the NIC through the firmware's own SNP driver (DESIGN.md's default `ipxe.efi`).
@@ -103,7 +148,8 @@ in
       description = ''
         The network interface facing the servers to install. The firewall is opened on
         this interface only, and when it has a static IPv4 address in
-        `networking.interfaces`, that address becomes `settings.address`.
+        `networking.interfaces`, that address becomes `settings.address` and, in
+        `dhcp.mode = "server"`, its network becomes `settings.dhcp.server.subnet`.
       '';
     };
 
@@ -111,9 +157,10 @@ in
       type = types.bool;
       default = false;
       description = ''
-        Open the firewall on `interface` (only) for proxyDHCP (UDP `dhcp.port` and
-        `dhcp.proxyPort`), TFTP (UDP `tftp.port`), HTTP (TCP `http.port`) and, when
-        mDNS is enabled, UDP 5353. TFTP data flows from per-transfer ephemeral ports; the
+        Open the firewall on `interface` (only) for DHCP (UDP `dhcp.port` and
+        `dhcp.proxyPort`, and in server mode 68, where answers to the start-up check for
+        another DHCP server arrive), TFTP (UDP `tftp.port`), HTTP (TCP `http.port`) and,
+        when mDNS is enabled, UDP 5353. TFTP data flows from per-transfer ephemeral ports; the
         client's answers are replies to our packets, which the stateful firewall admits.
       '';
     };
@@ -130,6 +177,7 @@ in
     settings = mkOption {
       type = json.type;
       default = { };
+      apply = withDerivedSubnet;
       example = lib.literalExpression ''
         {
           address = "192.168.10.2";
@@ -144,6 +192,12 @@ in
         defaults; an unknown key is an evaluation error that names it. `ipxe.dir`
         defaults to `ipxePackage`. `hooks.onInstalled` runs inside the service's sandbox
         (its user, read-only system, no new privileges).
+
+        With `dhcp.mode = "server"` (no other DHCP server on the network), Landscaper
+        hands out the addresses; `dhcp.server.subnet` defaults to the network of
+        `interface`'s static address in `networking.interfaces` (`10.0.0.0/24` for
+        `10.0.0.2`/24), and `openFirewall` also opens UDP 68 for the start-up check for
+        another DHCP server.
       '';
     };
 
@@ -202,6 +256,24 @@ in
           assertion = lib.hasPrefix "/" effective.control.socket;
           message = "services.landscaper.settings.control.socket must be an absolute path.";
         }
+        {
+          assertion = serverMode -> hasSubnet;
+          message =
+            ''services.landscaper.settings.dhcp.mode = "server" needs the subnet to hand out addresses in, and none could be taken from the interface: ''
+            + ''give services.landscaper.interface (${
+              if cfg.interface == null then "not set" else "now \"${cfg.interface}\""
+            }) a static address in networking.interfaces.<name>.ipv4.addresses (the one in settings.address, when that is set), ''
+            + ''or set services.landscaper.settings.dhcp.server.subnet, for example "10.0.0.0/24".'';
+        }
+        {
+          # The appliance is the network's DHCP server: its own address cannot come from one.
+          assertion = serverMode && interfaceConfig != null -> interfaceConfig.useDHCP != true;
+          message =
+            ''services.landscaper.settings.dhcp.mode = "server" makes this host the DHCP server of ${cfg.interface}, ''
+            + ''but networking.interfaces.${cfg.interface}.useDHCP = true asks another DHCP server there for its address: ''
+            + ''give ${cfg.interface} a static address in networking.interfaces.${cfg.interface}.ipv4.addresses instead, ''
+            + ''or keep dhcp.mode = "proxy" where the site runs a DHCP server.'';
+        }
       ];
 
       services.landscaper.settings = {
@@ -245,6 +317,10 @@ in
               effective.dhcp.port
               effective.dhcp.proxyPort
             ]
+            # Server mode refuses to start when another DHCP server answers its probe; the
+            # answers come to the client port 68 as broadcasts, which the stateful
+            # firewall would not know as replies.
+            ++ optional (effective.dhcp.enable && serverMode) 68
             ++ optional effective.tftp.enable effective.tftp.port
             ++ optional effective.mdns.enable 5353;
           allowedTCPPorts = [ effective.http.port ];
@@ -262,8 +338,9 @@ in
         wants = [ "network-online.target" ];
         after = [ "network-online.target" ];
         environment.NODE_ENV = "production";
-        # BMC power (src/power) runs ipmitool by name, from the service's PATH.
-        path = [ pkgs.ipmitool ];
+        # BMC power (src/power) runs ipmitool by name, from the service's PATH; server
+        # mode runs ping before it offers an address from the pool.
+        path = [ pkgs.ipmitool ] ++ optional serverMode pkgs.iputils;
 
         serviceConfig = {
           Type = "simple";

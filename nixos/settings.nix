@@ -29,6 +29,10 @@ let
       port = 67;
       proxyPort = 4011;
       answerUnknown = false;
+      # "proxy" beside the site's DHCP server, or "server": Landscaper hands out the
+      # addresses itself, `server` (src/dhcpd/config.ts) saying which.
+      mode = "proxy";
+      server = null;
     };
     control = {
       socket = "/run/landscaper/control.sock";
@@ -98,8 +102,8 @@ let
     else
       settings;
 
-  # Defaults with the given settings laid over them, one section deep (the config has
-  # no deeper nesting).
+  # Defaults with the given settings laid over them, one section deep: a deeper value
+  # (`dhcp.server`) is taken whole, and Landscaper checks its keys.
   merge =
     settings:
     let

@@ -5,10 +5,20 @@
 let
   # The interface on the LAN where the servers to install network-boot.
   lan = "enp1s0";
+
+  # Does that LAN have a DHCP server already (the site's router, say)?
+  #   true:  Landscaper only adds the network-boot answers (proxyDHCP); the site's server
+  #          keeps handing out the addresses.
+  #   false: nothing else hands out addresses there (a switch of its own): Landscaper
+  #          becomes the DHCP server, ./dhcp-server.nix.
+  # README.md, "2. Once: which DHCP", says more.
+  siteDhcp = true;
 in
 {
-  # Written by `nixos-generate-config --root /mnt` (copy it next to this file).
-  imports = lib.optional (builtins.pathExists ./hardware-configuration.nix) ./hardware-configuration.nix;
+  imports =
+    # Written by `nixos-generate-config --root /mnt` (copy it next to this file).
+    lib.optional (builtins.pathExists ./hardware-configuration.nix) ./hardware-configuration.nix
+    ++ lib.optional (!siteDhcp) ./dhcp-server.nix;
 
   networking.hostName = "landscaper";
   # hardware-configuration.nix sets this too; here so that the flake evaluates without it.
@@ -18,7 +28,8 @@ in
   boot.loader.systemd-boot.enable = true;
   boot.loader.efi.canTouchEfiVariables = true;
 
-  # A static address on the LAN: Landscaper puts it in its replies and boot URLs.
+  # A static address on the LAN: Landscaper puts it in its replies and boot URLs (and
+  # as the DHCP server, its network is the one it serves).
   networking.interfaces.${lan}.ipv4.addresses = [
     {
       address = "192.168.10.2";

@@ -59,6 +59,7 @@ let
     "gptfdisk"
     "iproute2"
     "ipmitool"
+    "iputils"
     "jq"
     "lvm2"
     "mdadm"

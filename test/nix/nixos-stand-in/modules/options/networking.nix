@@ -43,6 +43,12 @@ in
             type = types.listOf ipv4Address;
             default = [ ];
           };
+          # null: a DHCP client runs here only when networking.useDHCP is on and the
+          # interface has no static address (dhcpcd.nix's ignoredInterfaces).
+          options.useDHCP = mkOption {
+            type = types.nullOr types.bool;
+            default = null;
+          };
         }
       );
       default = { };
