@@ -14,25 +14,35 @@ export interface LabView {
   generation: number;
   ipv4?: string | null;
   failure: { message: string; log: string | null } | null;
-  events: {
-    type: string;
-    state: string;
-    phase?: string;
-    script?: string;
-    [k: string]: unknown;
-  }[];
+  events: LabEvent[];
+}
+
+/** A machine event as the control API shows it; `power` events carry action ... sent. */
+export interface LabEvent {
+  type: string;
+  state: string;
+  generation: number;
+  phase?: string;
+  script?: string;
+  action?: string;
+  trigger?: string;
+  ok?: boolean;
+  sent?: string[];
+  /** `dhcp-lease` events (server mode). */
+  lease?: string;
+  ip?: string | null;
 }
 
 export interface Lab {
   readonly dir: string;
   readonly socket: string;
   /** Runs scripts/lab with its output on our stderr (the test log); resolves to the exit code. */
-  run(args: string[], timeoutMs?: number): Promise<number>;
+  run(this: void, args: string[], timeoutMs?: number): Promise<number>;
   /** What `scripts/lab WHAT NAME` prints (mac, ipv4). */
-  print(what: "mac" | "ipv4", name: string): Promise<string>;
-  machine(mac: string): Promise<LabView>;
+  print(this: void, what: "mac" | "ipv4", name: string): Promise<string>;
+  machine(this: void, mac: string): Promise<LabView>;
   /** Runs fn; on failure marks the lab's files to be kept and says where. */
-  step(name: string, fn: () => Promise<void>): Promise<void>;
+  step(this: void, name: string, fn: () => Promise<void>): Promise<void>;
   up(): Promise<void>;
   down(): Promise<void>;
 }
