@@ -98,11 +98,15 @@ lab_up() {
   start_bg pcap "$NS_LAN" tcpdump -i br0 -U -n -Z root -w "$DIR/lan.pcap"
 
   # The site's own DHCP server: addresses only, and an IPv6 RA with router lifetime 0 so
-  # iPXE does not wait 16 s for IPv6 autoconfiguration; no-ping saves 3 s per offer.
+  # iPXE does not wait 16 s for IPv6 autoconfiguration; no-ping saves 3 s per offer. With
+  # LAB_DHCP=landscaper the site has no DHCPv4 server at all (a new cluster's empty switch):
+  # only the RA is left, and Landscaper leases the addresses.
+  local site_v4=(--dhcp-range="$NET.100,$NET.199,255.255.255.0,1h")
+  lab_dhcp_server && site_v4=()
   start_bg site-dhcp "$NS_SITE" dnsmasq --keep-in-foreground --conf-file=/dev/null \
     --no-resolv --no-hosts --port=0 --user=root --group=root --pid-file= \
     --interface=lan0 --bind-interfaces --dhcp-authoritative --no-ping \
-    --dhcp-range="$NET.100,$NET.199,255.255.255.0,1h" \
+    "${site_v4[@]}" \
     --enable-ra --dhcp-range=fd99::,ra-only,64 --ra-param=lan0,60,0 \
     --dhcp-leasefile="$DIR/site.leases" --log-dhcp --log-facility=-
 
@@ -117,7 +121,8 @@ lab_up() {
   fi
   # Registered kernels and initrds must lie under an allowed root: the lab's come from nbp.
   jq -n --arg nbp "$(cat "$DIR/nbp")" --arg ipmitool "$(lab_ipmitool)" \
-    '{files: {allowedRoots: [$nbp]}, power: {ipmitool: $ipmitool}}' >"$DIR/landscaper.json"
+    --argjson dhcp "$(lab_dhcp_config)" \
+    '{files: {allowedRoots: [$nbp]}, power: {ipmitool: $ipmitool}} + $dhcp' >"$DIR/landscaper.json"
   start_bg landscaper "$NS_LS" node "$repo/dist/src/cli/main.js" serve \
     --config "$DIR/landscaper.json" \
     --address "$LS_ADDR" --state-dir "$DIR/state" --socket "$SOCK" \
@@ -156,6 +161,29 @@ lab_down() {
   log "down: $LAB removed (logs kept in $DIR)"
 }
 
+# LAB_DHCP=landscaper: the lab's second network situation, no site DHCP server; Landscaper
+# is the DHCP server (dhcp.mode "server") with reservations only, no dynamic pool, so a
+# machine gets an address only once registered, and always the one it was registered with.
+lab_dhcp_server() { [ "${LAB_DHCP:-site}" = landscaper ]; }
+
+lab_dhcp_config() {
+  if lab_dhcp_server; then
+    jq -n --arg net "$NET" --arg gw "$SITE_ADDR" \
+      '{dhcp: {mode: "server", server: {subnet: "\($net).0/24", router: $gw, dns: [$gw],
+        domain: "lab", leaseSeconds: 600}}}'
+  else
+    echo '{}'
+  fi
+}
+
+# The address reserved for a VM in LAB_DHCP=landscaper mode: NET.10-99, stable per name,
+# below the site pool (NET.100-199) so both modes can share one lab directory.
+ipv4_for() {
+  local h
+  h=$(printf '%s' "$1" | sha256sum | cut -c1-4)
+  echo "$NET.$((10 + 0x$h % 90))"
+}
+
 # The demo job: scripts/lablib/jobs/*.sh as steps; --fail swaps the install step for one
 # that fails like a full disk would.
 job_json() {
@@ -189,7 +217,8 @@ lab_register() {
     --argjson job "$(job_json "$mode")" --argjson bmc "$bmc" \
     '{kernel: $k, initrd: $i, cmdline: "console=ttyS0 panic=-1 loglevel=4 no_timer_check", hostname: $h, job: $job}
      + (if $bmc then {bmc: $bmc} else {} end)')
-  ctl PUT "/v1/machines/$mac" "$body" | jq -c '{mac, state, generation, bootUrl}'
+  lab_dhcp_server && body=$(jq --arg ip "$(ipv4_for "$name")" '. + {ipv4: $ip}' <<<"$body")
+  ctl PUT "/v1/machines/$mac" "$body" | jq -c '{mac, state, generation, ipv4, bootUrl}'
 }
 
 # LAB_PROXY=dnsmasq (development, before Landscaper had its own proxyDHCP and TFTP): dnsmasq

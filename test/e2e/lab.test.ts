@@ -4,93 +4,19 @@
 // logs and the LAN's packet capture stay under test-output/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { controlRequest } from "../../src/control/client.js";
+import { lab as labNamed, type LabEvent, type LabView } from "../support/lab.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const labName = `lst-lab-e2e-${process.pid}`;
-const labDir = path.join(root, "test-output", labName);
-const env = { ...process.env, LAB_NAME: labName, LAB_DIR: labDir };
-const socket = path.join(labDir, "control.sock");
-let failed = false;
+const l = labNamed("lab-e2e");
+const { dir: labDir, socket, run: lab, machine, step } = l;
+const labMac = (name: string): Promise<string> => l.print("mac", name);
+type View = LabView;
+type Event = LabEvent;
 
-/** Runs scripts/lab with its output on our stderr (the test log); resolves to the exit code. */
-function lab(args: string[], timeoutMs = 240_000): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(path.join(root, "scripts/lab"), args, {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.on("data", (d: Buffer) => process.stderr.write(d));
-    child.stderr.on("data", (d: Buffer) => process.stderr.write(d));
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve(code ?? 1);
-    });
-  });
-}
-
-async function labMac(name: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(root, "scripts/lab"), ["mac", name], { env });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("close", (code) =>
-      code === 0 ? resolve(out.trim()) : reject(new Error("scripts/lab mac")),
-    );
-  });
-}
-
-interface View {
-  state: string;
-  generation: number;
-  failure: { message: string; log: string | null } | null;
-  events: Event[];
-}
-
-/** A machine event as the control API shows it; `power` events carry action ... sent. */
-interface Event {
-  type: string;
-  state: string;
-  generation: number;
-  phase?: string;
-  script?: string;
-  action?: string;
-  trigger?: string;
-  ok?: boolean;
-  sent?: string[];
-}
-
-async function machine(mac: string): Promise<View> {
-  const r = await controlRequest(socket, "GET", `/v1/machines/${mac}`);
-  return r.body as View;
-}
-
-async function step(name: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    failed = true;
-    process.stderr.write(`e2e: ${name} failed; serial logs and lan.pcap kept in ${labDir}\n`);
-    throw e;
-  }
-}
-
-before(async () => {
-  rmSync(labDir, { recursive: true, force: true });
-  mkdirSync(labDir, { recursive: true });
-  assert.equal(await lab(["up"]), 0, "scripts/lab up");
-});
-
-after(async () => {
-  await lab(["down"]);
-  // On failure the lab's directory stays: serial-*.log per VM, lan.pcap, every server's log.
-  if (!failed) rmSync(labDir, { recursive: true, force: true });
-});
+before(() => l.up());
+after(() => l.down());
 
 async function installs(name: string, firmware: string): Promise<void> {
   await step(`${firmware} install`, async () => {
