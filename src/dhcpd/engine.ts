@@ -189,7 +189,9 @@ export class LeaseEngine {
     let conflict = false;
     if (reserved !== null && inSubnet(subnet, reserved)) {
       const holder = this.byIp.get(reserved);
-      if (!active(holder) || holder.client === client)
+      // The same MAC under another client id is the same machine at another boot stage:
+      // EDK2's PXE sends no option 61, the iPXE it loads then sends 01+MAC (seen in the lab).
+      if (!active(holder) || holder.client === client || holder.mac === mac)
         return this.offer(reserved, mac, client, subnet, false, now);
       conflict = true; // held by another client since before the reservation: pool until it ends
     }
@@ -245,7 +247,7 @@ export class LeaseEngine {
       reserved !== null &&
       reserved !== ip &&
       inSubnet(subnet, reserved) &&
-      !active(this.otherHolder(reserved, client))
+      !active(this.otherHolder(reserved, client, mac))
     )
       return { kind: "nak", reason: "machine has another reserved address" };
     if (this.reservedForOther(ip, mac))
@@ -255,9 +257,11 @@ export class LeaseEngine {
       if (l.state === "released" || l.state === "expired") this.poolOf(ip)?.take(ip);
       return this.bind(l, mac, subnet, now);
     }
-    if (active(l)) return { kind: "nak", reason: "address held by another client" };
+    if (active(l) && !(reserved === ip && l.mac === mac))
+      return { kind: "nak", reason: "address held by another client" };
     // No record (lost, or never ours): a free pool address or the machine's reservation
-    // is confirmed, so a client keeps its address across a lost lease file.
+    // is confirmed, so a client keeps its address across a lost lease file. The
+    // reservation is also confirmed when the same MAC holds it under another client id.
     const pool = this.pools.get(subnet);
     if (reserved === ip || (pool?.isFree(ip) ?? false)) {
       pool?.take(ip);
@@ -375,9 +379,10 @@ export class LeaseEngine {
     return owner !== null && owner !== mac;
   }
 
-  private otherHolder(ip: Ip4, client: ClientKey): Lease | undefined {
+  /** Who holds `ip` other than this client, and other than this machine under another id. */
+  private otherHolder(ip: Ip4, client: ClientKey, mac: Mac): Lease | undefined {
     const l = this.byIp.get(ip);
-    return l && l.client !== client ? l : undefined;
+    return l && l.client !== client && l.mac !== mac ? l : undefined;
   }
 
   /** Expired leases go back to the pool (their holder is remembered), offers vanish. */

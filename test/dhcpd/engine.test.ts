@@ -202,6 +202,19 @@ test("a reservation made while another client holds the address waits for that l
   assert.equal(send(later, { type: MSG.REQUEST, mac: A, ciaddr: "10.0.0.100" }).kind, "nak");
 });
 
+test("a reserved machine keeps its address when a later boot stage sends a client id", () => {
+  // Seen in the lab: OVMF's PXE (no option 61) bound the reservation, then the iPXE it
+  // loaded asked with option 61 = 01+MAC and, with no pool, got no answer at all.
+  const e = engine({ range: null }, { [C]: "10.0.0.40" });
+  assert.equal(dora(e, C), "10.0.0.40", "firmware, keyed by chaddr");
+  const ipxe = { clientId: `01${C.replaceAll(":", "")}` };
+  assert.equal(dora(e, C, T0 + 1000, ipxe), "10.0.0.40", "iPXE, keyed by option 61");
+  const reboot = { type: MSG.REQUEST, mac: C, requested: "10.0.0.40" } as const;
+  assert.equal(send(e, reboot, T0 + 2000).kind, "ack", "INIT-REBOOT without the id, same MAC");
+  // Another MAC with the same client id never gets it.
+  assert.equal(send(e, { type: MSG.DISCOVER, mac: A, ...ipxe }, T0 + 3000).kind, "silent");
+});
+
 test("relayed: giaddr chooses the subnet; a giaddr outside every subnet is ignored", () => {
   const e = engine();
   assert.equal(dora(e, A, T0, { giaddr: "10.5.0.1" }), "10.5.0.50");

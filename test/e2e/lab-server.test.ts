@@ -5,6 +5,7 @@
 // the address it was registered with.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { controlRequest } from "../../src/control/client.js";
 import { lab, type LabView } from "../support/lab.js";
 
 const l = lab("labsrv", { LAB_DHCP: "landscaper" });
@@ -71,6 +72,11 @@ test("an unregistered machine gets no address and no boot file, and is discovere
   await l.step("unregistered", async () => {
     const args = ["boot", "stray-s", "--firmware", "bios", "--expect", "none"];
     assert.equal(await l.run([...args, "--timeout", "90"]), 0);
+    const r = await controlRequest(l.socket, "GET", "/v1/discovered");
+    const seen = (r.body as { discovered: { mac: string; kind: string }[] }).discovered;
+    assert.ok(
+      seen.some((c) => c.mac === mac),
+      `${mac} in the discovered list: ${JSON.stringify(seen)}`,
+    );
   });
-  assert.ok(mac);
 });
