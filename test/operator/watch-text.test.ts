@@ -49,13 +49,14 @@ test("fromApi: the latest step of this generation, the failure's message", () =>
       failure: { message: "disk gone" },
       events: [
         ev("kernel", "booting", { at: "a1" }),
-        ev("job", "booting", { at: "a2" }),
-        ev("script", "booting", { at: "a3", generation: 1 }),
+        ev("initrd", "booting", { at: "a2" }),
+        ev("job", "booting", { at: "a3" }),
+        ev("script", "booting", { at: "a4", generation: 1 }),
       ],
     }),
   );
   assert.equal(m.failure, "disk gone");
-  assert.deepEqual(m.lastStep, { at: "a2", text: "installer fetched its job" });
+  assert.deepEqual(m.lastStep, { at: "a3", text: "installer fetched its job" });
   assert.equal(fromApi(source({ events: [] })).lastStep, null);
 });
 
@@ -126,6 +127,7 @@ test("sortMachines: failed, installing, booting, registered, installed; then by 
     { ...m, mac: "m1" as Mac, hostname: "b", state: "installed" },
     { ...m, mac: "m2" as Mac, hostname: "a", state: "installed" },
     { ...m, mac: "m3" as Mac, hostname: null, state: "registered" },
+    { ...m, mac: "b0" as Mac, hostname: null, state: "registered" },
     { ...m, mac: "m4" as Mac, hostname: "z", state: "booting" },
     { ...m, mac: "m5" as Mac, hostname: "y", state: "installing" },
     { ...m, mac: "m6" as Mac, hostname: "x", state: "failed" },
@@ -133,7 +135,7 @@ test("sortMachines: failed, installing, booting, registered, installed; then by 
   ] as WatchedMachine[];
   assert.deepEqual(
     sortMachines(ms).map((x) => x.mac),
-    ["m6", "m5", "m4", "m7", "m3", "m2", "m1"],
+    ["m6", "m5", "m4", "m7", "b0", "m3", "m2", "m1"],
   );
 });
 
@@ -197,5 +199,51 @@ test("table: header with counts, one row per machine, bar when wide and % when n
     table([], 80, "live"),
     `Landscaper: 0 machine(s)  [live]${K}\n` +
       `${"MAC".padEnd(17)} ${"HOST".padEnd(12)} ${"STATE".padEnd(10)} ${"PHASE".padEnd(12)} %    LAST STEP${K}\n(no machines registered)${K}\n`,
+  );
+});
+
+test("table: the failure over the last step, installed is 100 %, no colour for a state it does not know", () => {
+  const m = fromApi(source());
+  const rows = [
+    // failed, with a last step that is not the failure: the failure is what is shown
+    { ...m, state: "failed", failure: "no disk", lastStep: { at, text: "disko 5%" } },
+    // installed from an API read: progress may be null, the bar is full regardless
+    { ...m, mac: "52:54:00:00:00:02" as Mac, state: "installed", progress: null },
+    { ...m, mac: "52:54:00:00:00:03" as Mac, state: "booting", progress: 250 },
+    { ...m, mac: "52:54:00:00:00:04" as Mac, state: "from-a-newer-server", progress: -5 },
+  ] as WatchedMachine[];
+  const at110 = table(rows, 110, "live").split("\n");
+  assert.match(at110[1]!, /PROGRESS/);
+  assert.equal(
+    at110[2],
+    `52:54:00:00:00:01 web-1${" ".repeat(9)} ${ESC}[31mfailed    ${RESET} -${" ".repeat(13)} ` +
+      `${"░".repeat(20)}   0%  10:20:30 failed: no disk${K}`,
+  );
+  assert.equal(
+    at110[3],
+    `52:54:00:00:00:02 web-1${" ".repeat(9)} ${ESC}[32minstalled ${RESET} -${" ".repeat(13)} ` +
+      `${"█".repeat(20)} 100%  ${K}`,
+  );
+  assert.equal(
+    at110[4],
+    `52:54:00:00:00:03 web-1${" ".repeat(9)} ${ESC}[33mbooting   ${RESET} -${" ".repeat(13)} ` +
+      `${"█".repeat(20)} 100%  ${K}`,
+  );
+  assert.equal(
+    at110[5],
+    `52:54:00:00:00:04 web-1${" ".repeat(9)} from-a-ne…${RESET} -${" ".repeat(13)} ` +
+      `${"░".repeat(20)}   0%  ${K}`,
+  );
+  const at109 = table(rows, 109, "live").split("\n");
+  assert.match(at109[1]!, / % {4}LAST STEP/);
+  assert.equal(
+    at109[3],
+    `52:54:00:00:00:02 web-1${" ".repeat(7)} ${ESC}[32minstalled ${RESET} -${" ".repeat(11)} 100% ${K}`,
+  );
+  // Too narrow for the last step: the row ends after the percentage.
+  const at40 = table(rows, 40, "live").split("\n");
+  assert.equal(
+    at40[2],
+    `52:54:00:00:00:01 web-1${" ".repeat(7)} ${ESC}[31mfailed    ${RESET} -${" ".repeat(11)}   0% ${K}`,
   );
 });
