@@ -115,9 +115,17 @@ test("FileRoots: below a root and outside the state directory, judged on the rea
     why: "missing",
     reason: "cannot open: ENOENT",
   });
-  // Any of several roots will do.
-  const two = new FileRoots([served, elsewhere], [state]);
+  // Any of several roots will do; any of several forbidden directories refuses.
+  const two = new FileRoots([served, elsewhere], [join(dir, "other-state"), state]);
   assert.deepEqual(await outcome(two.open(join(served, "link-out"))), { content: "SECRET" });
+  assert.equal(
+    await two.refusal(join(state, "machines.json")),
+    stateMsg(join(state, "machines.json")),
+  );
+  assert.equal(
+    await two.refusal(join(dir, "k")),
+    `${join(dir, "k")} is outside the directories files are served from (files.allowedRoots and ipxe.dir: ${served}, ${elsewhere})`,
+  );
 });
 
 test("the served roots are files.allowedRoots and ipxe.dir; the state directory is forbidden", () => {
