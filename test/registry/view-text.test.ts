@@ -26,6 +26,7 @@ test("every event type reads as its line, with and without its details", () => {
     [{ type: "dhcp", file: "x.efi" }, "DHCP answer to client: x.efi"],
     [{ type: "dhcp", port: 4011 }, "DHCP answer to client on port 4011"],
     [{ type: "tftp" }, "TFTP ? "],
+    [{ type: "tftp", file: 7, outcome: true }, "TFTP ? "],
     [{ type: "tftp", file: "a", outcome: "refused" }, "TFTP a refused"],
     [{ type: "tftp", file: "a", outcome: "complete", bytes: 0 }, "TFTP a complete, 0 B"],
     [{ type: "tftp", file: "a", outcome: "complete", bytes: 1023 }, "TFTP a complete, 1023 B"],
@@ -90,6 +91,10 @@ test("every event type reads as its line, with and without its details", () => {
     [
       { type: "power", action: "on", ok: false, error: { message: "open /run/pw failed" } },
       "power on failed: open [path] failed",
+    ],
+    [
+      { type: "power", action: "on", ok: false, error: { message: "/run/pw: no such file" } },
+      "power on failed: [path] no such file",
     ],
     [{ type: "removed" }, "removed"],
     [{ type: "from-a-newer-server" }, "from-a-newer-server"],
