@@ -137,6 +137,11 @@ test("sortMachines: failed, installing, booting, registered, installed; then by 
     sortMachines(ms).map((x) => x.mac),
     ["m6", "m5", "m4", "m7", "b0", "m3", "m2", "m1"],
   );
+  // By host name, not MAC, whichever comes first.
+  const x = { ...m, mac: "9" as Mac, hostname: "a" };
+  const y = { ...m, mac: "0" as Mac, hostname: "b" };
+  assert.deepEqual(sortMachines([x, y]), [x, y]);
+  assert.deepEqual(sortMachines([y, x]), [x, y]);
 });
 
 const ESC = "\x1b";
@@ -211,6 +216,14 @@ test("table: the failure over the last step, installed is 100 %, no colour for a
     { ...m, mac: "52:54:00:00:00:02" as Mac, state: "installed", progress: null },
     { ...m, mac: "52:54:00:00:00:03" as Mac, state: "booting", progress: 250 },
     { ...m, mac: "52:54:00:00:00:04" as Mac, state: "from-a-newer-server", progress: -5 },
+    // re-registered after a failure: the old failure is not what the row says
+    {
+      ...m,
+      mac: "52:54:00:00:00:05" as Mac,
+      hostname: null,
+      failure: "old",
+      lastStep: { at, text: "registered" },
+    },
   ] as WatchedMachine[];
   const at110 = table(rows, 110, "live").split("\n");
   assert.match(at110[1]!, /PROGRESS/);
@@ -233,6 +246,11 @@ test("table: the failure over the last step, installed is 100 %, no colour for a
     at110[5],
     `52:54:00:00:00:04 web-1${" ".repeat(9)} from-a-ne…${RESET} -${" ".repeat(13)} ` +
       `${"░".repeat(20)}   0%  ${K}`,
+  );
+  assert.equal(
+    at110[6],
+    `52:54:00:00:00:05 -${" ".repeat(13)} ${ESC}[37mregistered${RESET} -${" ".repeat(13)} ` +
+      `${"░".repeat(20)}   0%  10:20:30 registered${K}`,
   );
   const at109 = table(rows, 109, "live").split("\n");
   assert.match(at109[1]!, / % {4}LAST STEP/);
