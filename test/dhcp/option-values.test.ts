@@ -71,6 +71,7 @@ test("user class: RFC 3004 instances, else the bare text as one name", () => {
   assert.deepEqual(userClass(p(OPT.userClass, Buffer.from("iPXE"))), ["iPXE"]);
   // a zero length, or an instance running past the end: bare text
   assert.deepEqual(uc(0, 0x41), ["\0A"]);
+  assert.deepEqual(uc(1, 0x41, 0), ["\x01A\0"]);
   assert.deepEqual(uc(1, 0x41, 2, 0x42), ["\x01A\x02B"]);
   assert.deepEqual(uc(2, 0x41, 0x42), ["AB"]);
   assert.deepEqual(uc(), []);
