@@ -62,17 +62,49 @@ test("answers decode: server id, boot file from option 67 or the file field, PXE
 });
 
 test("malformed answers are refused, never thrown on", () => {
+  const req = encodePxeDiscover({
+    xid: 9,
+    mac: Uint8Array.from([2, 0, 0, 0, 0, 1]),
+    client: "efi",
+  });
+  const good = reply(req, [
+    [53, 2],
+    [54, 10, 0, 0, 9],
+  ]);
+  assert.equal(decodeProbeAnswer(good)?.serverId, "10.0.0.9", "the unbroken answer decodes");
+  const noCookie = Buffer.from(good);
+  noCookie[236] = 0;
+  const badOp = Buffer.from(good);
+  badOp[0] = 3;
+  const refused: [string, Buffer][] = [
+    ["a request (op 1), such as another probe's DISCOVER", req],
+    ["op 3", badOp],
+    ["cut before the magic cookie ends", good.subarray(0, 239)],
+    ["no magic cookie", noCookie],
+    // option 54 says 4 bytes, 2 follow
+    [
+      "an option running past the end",
+      Buffer.concat([good.subarray(0, 240), Buffer.from([53, 1, 2, 54, 4, 10, 0])]),
+    ],
+    ["100 zero bytes", Buffer.alloc(100)],
+  ];
+  for (const [what, bytes] of refused) assert.equal(decodeProbeAnswer(bytes), null, what);
+  // Any bytes at all: an answer, when there is one, is the packet's own (a BOOTREPLY with
+  // its xid), and nothing throws.
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+    fc.property(fc.uint8Array({ maxLength: 600 }), fc.boolean(), (bytes, asReply) => {
       const b = Buffer.from(bytes);
-      if (b.length >= 240) {
+      if (asReply && b.length >= 240) {
         b[0] = 2;
         b.writeUInt32BE(0x63825363, 236);
       }
-      decodeProbeAnswer(b); // returns an answer or null
+      const a = decodeProbeAnswer(b);
+      if (a !== null) {
+        assert.equal(b[0], 2);
+        assert.equal(a.xid, b.readUInt32BE(4));
+      }
     }),
   );
-  assert.equal(decodeProbeAnswer(Buffer.alloc(100)), null);
 });
 
 test("/proc/net addresses", () => {

@@ -118,7 +118,20 @@ test("unknown settings fail at evaluation, naming the key", () => {
 });
 
 test("shell scripts under nbp/ pass sh -n and shellcheck -s sh", () => {
-  const scripts = repoFiles(".sh").filter((f) => f.startsWith("nbp/"));
+  // A shell script is a file that starts with a sh shebang, whatever its name: the demo's
+  // init has no .sh suffix. Both known scripts must be among them, so an empty or
+  // suffix-only selection cannot pass this test by checking nothing.
+  const scripts = repoFiles("")
+    .filter((f) => f.startsWith("nbp/"))
+    .filter(
+      (f) => f.endsWith(".sh") || /^#!\s*\/bin\/sh\b/.test(readFileSync(join(root, f), "latin1")),
+    );
+  for (const known of ["nbp/agent.sh", "nbp/demo/init"]) {
+    assert.ok(
+      scripts.includes(known),
+      `${known} not among the scripts checked: ${scripts.join(", ")}`,
+    );
+  }
   for (const f of scripts) {
     const syntax = run("sh", ["-n", f]);
     assert.equal(syntax.status, 0, `sh -n ${f}:\n${syntax.stderr}`);

@@ -298,11 +298,25 @@ test("the installer's job is one Landscaper accepts: disko, nixos-install --syst
     job.steps[1]!.run,
     `nixos-install --root /mnt --no-root-passwd --no-channel-copy --system ${FAKE_SYSTEM}`,
   );
-  const progress = job.steps.map((s) => s.progress ?? -1);
-  assert.deepEqual(
-    [...progress].sort((a, b) => a - b),
-    progress,
-    "progress only grows",
+  // The host key step puts the installer's key, the one NixOps4 already trusts, into the
+  // installed system, with the public half derived from it.
+  const key = "ssh_host_ed25519_key";
+  assert.deepEqual(job.steps[2]!.run.split(" && "), [
+    `test -s /etc/ssh/${key}`,
+    "install -d -m 0755 /mnt/etc/ssh",
+    `install -m 0600 /etc/ssh/${key} /mnt/etc/ssh/${key}`,
+    `ssh-keygen -y -f /etc/ssh/${key} > /mnt/etc/ssh/${key}.pub`,
+    `chmod 0644 /mnt/etc/ssh/${key}.pub`,
+    "sync",
+  ]);
+  // Every step reports progress (a missing one would leave the status bar standing), and
+  // it strictly grows within 0..100.
+  const progress = job.steps.map((s) => s.progress);
+  assert.ok(
+    progress.every(
+      (p, i) => p !== undefined && p >= 0 && p <= 100 && (i === 0 || p > progress[i - 1]!),
+    ),
+    `progress must be given for every step and strictly grow: ${JSON.stringify(progress)}`,
   );
   assert.equal(job.after, "reboot");
 });
