@@ -9,10 +9,10 @@ import {
   printable,
   sortMachines,
   table,
-  type WatchEvent,
   type WatchedMachine,
 } from "../../src/cli/watch-view.js";
 import type { WatchSource } from "../../src/registry/views.js";
+import type { MachineEvent } from "../../src/registry/machine.js";
 import type { Mac } from "../../src/core/mac.js";
 
 const at = "2026-01-01T10:20:30.000Z";
@@ -29,7 +29,7 @@ const source = (over: Record<string, unknown> = {}) =>
     ...over,
   }) as WatchSource;
 const ev = (type: string, state: string, extra: Record<string, unknown> = {}) =>
-  ({ at, mac: "52:54:00:00:00:01", generation: 2, type, state, ...extra }) as WatchEvent;
+  ({ at, mac: "52:54:00:00:00:01", generation: 2, type, state, ...extra }) as MachineEvent;
 
 test("fromApi: the latest step of this generation, the failure's message", () => {
   assert.deepEqual(fromApi(source()), {

@@ -34,6 +34,7 @@ test("a new record: generation 1, registered, armed now, the registration's fiel
     initrd: "/i",
     cmdline: "quiet",
     hostname: "web-1",
+    ipv4: null,
     job: null,
     hostKeyGiven: false,
     generation: 1,
@@ -129,6 +130,7 @@ test("the view: no token, no private key; the public key, boot URL and a copy of
   assert.deepEqual(v, {
     mac,
     hostname: "web-1",
+    ipv4: null,
     state: "registered",
     generation: 1,
     phase: null,

@@ -1,6 +1,7 @@
 // What a PUT /v1/machines/MAC body may say: each field's refusal, one fault per row with
 // its whole message, and what an accepted body becomes.
 import { test } from "node:test";
+import { parseIp4 } from "../../src/core/ipv4.js";
 import assert from "node:assert/strict";
 import { InvalidRegistration, parseRegistration } from "../../src/registry/registration.js";
 import { generateEd25519 } from "../../src/core/openssh-keys.js";
@@ -127,11 +128,19 @@ test("an accepted body: every field kept, cmdline and public key trimmed, absent
     ...base,
     cmdline: "",
     hostname: null,
+    ipv4: null,
     job: null,
     installationHostKey: null,
     bmc: null,
   });
-  const nulls = { cmdline: null, hostname: null, job: null, installationHostKey: null, bmc: null };
+  const nulls = {
+    cmdline: null,
+    hostname: null,
+    ipv4: null,
+    job: null,
+    installationHostKey: null,
+    bmc: null,
+  };
   assert.deepEqual(parseRegistration({ ...base, ...nulls }), { ...base, ...nulls, cmdline: "" });
   const job = { steps: [{ phase: "disko", run: "true", progress: 10 }], after: "none" };
   assert.deepEqual(
@@ -139,6 +148,7 @@ test("an accepted body: every field kept, cmdline and public key trimmed, absent
       ...base,
       cmdline: "  console=ttyS0 xlandscaper.y=1 ",
       hostname: hostnameOf(253),
+      ipv4: "10.0.0.21",
       job,
       installationHostKey: { publicKey: ` ${key.publicKey}\n`, privateKey: key.privateKey },
       bmc,
@@ -147,6 +157,7 @@ test("an accepted body: every field kept, cmdline and public key trimmed, absent
       ...base,
       cmdline: "console=ttyS0 xlandscaper.y=1",
       hostname: hostnameOf(253),
+      ipv4: parseIp4("10.0.0.21"),
       job,
       installationHostKey: { publicKey: key.publicKey, privateKey: key.privateKey },
       bmc: parseBmc(bmc),
