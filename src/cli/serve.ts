@@ -51,6 +51,13 @@ export async function run(call: Call): Promise<number> {
     return 0;
   }
   const log = createLogger("landscaper");
+  // Signals are caught from the first moment: one that arrives while the services are still
+  // starting stops them once started, rather than killing the process half-way through
+  // (a test's SIGTERM right after the control socket answered did that, exit code null).
+  let early: string | null = null;
+  let onSignal = (signal: string) => void (early ??= signal);
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
+  process.once("SIGINT", () => onSignal("SIGINT"));
   let appliance: Appliance;
   try {
     appliance = await startAppliance(config, log);
@@ -62,7 +69,7 @@ export async function run(call: Call): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    onSignal = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, "shutting down");
@@ -74,7 +81,6 @@ export async function run(call: Call): Promise<number> {
         },
       );
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    if (early !== null) onSignal(early);
   });
 }
