@@ -71,7 +71,7 @@ test("join with repeats: each code's instances in wire order, codes by first app
     ...[1, 1, 0x61, 3, 1, 0x33, 5, 1, 0x78, 52, 1, 1, 1, 2, 0x62, 0x63, 12, 0],
     ...[5, 1, 0x79, 52, 1, 2, 1, 1, 0x64, 12, 1, 0x7a],
   ];
-  const { into } = walked(bytes);
+  const { buf, into } = walked(bytes);
   const expected: [number, number[]][] = [
     [1, [0x61, 0x62, 0x63, 0x64]],
     [3, [0x33]],
@@ -79,8 +79,11 @@ test("join with repeats: each code's instances in wire order, codes by first app
     [12, [0x7a]],
   ];
   assert.deepEqual(entries(into.join(52)), expected);
-  // Twice more: the shared per-code table was left zeroed by each join.
-  assert.deepEqual(entries(into.join(52)), expected);
+  // Twice more: the shared per-code table was left zeroed by each join (a count left
+  // over would make code 3 look repeated: a copy, not a view of the input).
+  const again = into.join(52);
+  assert.deepEqual(entries(again), expected);
+  assert.equal(again.get(3)!.buffer, buf.buffer);
   assert.deepEqual(entries(into.join(1)), [
     [3, [0x33]],
     [5, [0x78, 0x79]],
@@ -90,6 +93,15 @@ test("join with repeats: each code's instances in wire order, codes by first app
   assert.deepEqual(entries(walked([5, 2, 1, 2, 7, 1, 9, 5, 1, 3]).into.join()), [
     [5, [1, 2, 3]],
     [7, [9]],
+  ]);
+});
+
+test("join: codes whose per-code slots mirror each other (100, 156) keep their own values", () => {
+  const { into } = walked([7, 1, 1, 100, 1, 2, 156, 1, 3, 7, 1, 4, 100, 1, 5, 156, 1, 6]);
+  assert.deepEqual(entries(into.join()), [
+    [7, [1, 4]],
+    [100, [2, 5]],
+    [156, [3, 6]],
   ]);
 });
 
