@@ -22,7 +22,7 @@ test("the cap: 64 instances are read, the 65th refuses the area (empty repeats c
   const distinct = (n: number) => Array.from({ length: n }, (_, i) => [i + 1, 0]).flat();
   assert.equal(walked(distinct(64)).err, null);
   assert.equal(walked(distinct(65)).err, "more than 64 option instances");
-  const empties = [12, 1, 0x61, ...new Array(64).fill([12, 0]).flat()];
+  const empties = [12, 1, 0x61, ...new Array<number[]>(64).fill([12, 0]).flat()];
   assert.equal(walked(empties).err, "more than 64 option instances");
   assert.equal(walked(empties.slice(0, -2)).err, null);
 });

@@ -37,9 +37,9 @@ function encodeFails(p: EncodeInput, message: string, maxLength?: number): void 
 test("parse: 240 bytes is the shortest message, 4096 the longest", () => {
   assert.equal(reason(Buffer.alloc(239)), "too short for a DHCP message: 239 bytes");
   assert.equal(parsed(withOptionArea([])).options.size, 0);
-  assert.equal(parsed(withOptionArea(new Array(4096 - 240).fill(0))).op, 1);
+  assert.equal(parsed(withOptionArea(new Array<number>(4096 - 240).fill(0))).op, 1);
   assert.equal(
-    reason(withOptionArea(new Array(4097 - 240).fill(0))),
+    reason(withOptionArea(new Array<number>(4097 - 240).fill(0))),
     "too long for a DHCP message: 4097 bytes",
   );
 });
@@ -83,7 +83,11 @@ test("parse: each header field read from its offset", () => {
 });
 
 test("parse: sname and file stop at their NUL or at the field's end, never past it", () => {
-  const full = withOptionArea([], new Array(64).fill(0x61), new Array(128).fill(0x62));
+  const full = withOptionArea(
+    [],
+    new Array<number>(64).fill(0x61),
+    new Array<number>(128).fill(0x62),
+  );
   const p = parsed(full);
   assert.equal(p.sname, "a".repeat(64));
   assert.equal(p.file, "b".repeat(128));
@@ -98,7 +102,7 @@ test("parse: an error in options, file or sname names the area", () => {
     reason(withOptionArea([52, 1, 1, 255], [], [12, 200])),
     "option 12 in file runs past the end (length 200)",
   );
-  const sname = new Array(64).fill(0);
+  const sname = new Array<number>(64).fill(0);
   sname[62] = 12;
   sname[63] = 5;
   assert.equal(
