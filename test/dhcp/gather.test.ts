@@ -84,6 +84,7 @@ test("join with repeats: each code's instances in wire order, codes by first app
   const again = into.join(52);
   assert.deepEqual(entries(again), expected);
   assert.equal(again.get(3)!.buffer, buf.buffer);
+  assert.equal(again.get(3)!.byteOffset, buf.byteOffset + 5);
   assert.deepEqual(entries(into.join(1)), [
     [3, [0x33]],
     [5, [0x78, 0x79]],
