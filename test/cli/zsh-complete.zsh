@@ -1,7 +1,9 @@
 # zsh -f zsh-complete.zsh FPATH_DIR OUT LINE
 # Types LINE and a Tab into an interactive zsh (under zsh/zpty) whose compinit found
 # _landscaper in FPATH_DIR; Ctrl-T, bound to a widget, writes the edit buffer to OUT.
-# Ctrl-T is pressed until the completion has changed the buffer (at most ~10 s).
+# Ctrl-T is pressed until the completion has changed the buffer (at most ~30 s: the
+# machine-name completion runs the landscaper CLI, a node start that took over 10 s once
+# while the whole suite loaded the machine).
 # (Not Ctrl-X: it is a prefix key, and two in a row swap point and mark.)
 zmodload zsh/zpty
 zpty z zsh -f -i
@@ -9,7 +11,7 @@ zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D; 
 zpty -r z out '*READY*'
 sleep 0.3
 zpty -w -n z "$3"$'\t'
-for i in {1..40}; do
+for i in {1..120}; do
   sleep 0.25
   # keep the pty drained so that zsh never blocks on its output
   while zpty -r -t z junk; do :; done
