@@ -1,29 +1,15 @@
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { controlRequest } from "../../src/control/client.js";
-import { cleanup, startServe, type RunningServe } from "../support/appliance.js";
-import { landscaper } from "./run.js";
+import { cliServes, landscaper } from "./run.js";
 
 /** `machines` against a real `landscaper serve` on a temporary socket. */
 
 const WEB = "52:54:00:0f:00:01";
 const TWIN_A = "52:54:00:0f:00:0a";
 const TWIN_B = "52:54:00:0f:00:0b";
-const running: RunningServe[] = [];
-after(async () => {
-  for (const s of running) await cleanup(s);
-});
-
-async function serve() {
-  const s = await startServe();
-  running.push(s);
-  const kernel = join(s.dir, "vmlinuz");
-  await writeFile(kernel, "k");
-  const cli = (...args: string[]) => landscaper(["machines", ...args, "--socket", s.socket]);
-  return { s, kernel, cli };
-}
+const serve = cliServes();
 
 test("a host name works wherever a MAC does: show, rearm, add (keeps the name), remove", async () => {
   const { s, kernel, cli } = await serve();

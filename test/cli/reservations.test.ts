@@ -1,29 +1,14 @@
 // A machine's reserved address (`ipv4`) through the doors of a real `landscaper serve`: the
 // control API on its socket (400 naming the field, 409 naming the other machine, shown in
 // GET) and `landscaper machines add --ipv4`, `list`, `show`.
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { cleanup, startServe, type RunningServe } from "../support/appliance.js";
-import { landscaper } from "./run.js";
+import { cliServes } from "./run.js";
 
 const WEB1 = "52:54:00:0e:01:01";
 const WEB2 = "52:54:00:0e:01:02";
-const running: RunningServe[] = [];
-after(async () => {
-  for (const s of running) await cleanup(s);
-});
-
-async function serve() {
-  const s = await startServe();
-  running.push(s);
-  const kernel = join(s.dir, "vmlinuz");
-  await writeFile(kernel, "k");
-  const cli = (...args: string[]) => landscaper(["machines", ...args, "--socket", s.socket]);
-  return { s, kernel, cli };
-}
+const serve = cliServes();
 
 /** One request on the control socket, the answer as sent: status and parsed body. */
 function call(

@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
-import { CLI } from "../support/appliance.js";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after } from "node:test";
+import { CLI, cleanup, startServe, type RunningServe } from "../support/appliance.js";
 
 export interface Ran {
   code: number | null;
@@ -25,4 +28,31 @@ export function landscaper(args: readonly string[], env: NodeJS.ProcessEnv = {})
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+export interface CliServe {
+  readonly s: RunningServe;
+  /** A file the serve's config allows as kernel and initrd. */
+  readonly kernel: string;
+  /** `landscaper machines ARGS --socket` of this serve. */
+  cli(this: void, ...args: string[]): Promise<Ran>;
+}
+
+/**
+ * For a test file that drives `landscaper machines` against real `landscaper serve`s: each
+ * call of the returned function starts one; all are stopped after the file's tests.
+ */
+export function cliServes(): () => Promise<CliServe> {
+  const running: RunningServe[] = [];
+  after(async () => {
+    for (const s of running) await cleanup(s);
+  });
+  return async () => {
+    const s = await startServe();
+    running.push(s);
+    const kernel = join(s.dir, "vmlinuz");
+    await writeFile(kernel, "k");
+    const cli = (...args: string[]) => landscaper(["machines", ...args, "--socket", s.socket]);
+    return { s, kernel, cli };
+  };
 }
