@@ -4,13 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pino } from "pino";
 import { UNKNOWN, type BootPlan } from "../../src/boot/plan.js";
-import { BootUrls } from "../../src/boot/urls.js";
 import type { Mac } from "../../src/core/mac.js";
-import { Tally } from "../../src/core/tally.js";
-import { handleDhcpPacket, type DhcpHandlerDeps } from "../../src/dhcp/server/handler.js";
-import { replyCache } from "../../src/dhcp/server/reply.js";
+import { handleDhcpPacket } from "../../src/dhcp/server/handler.js";
 import type { Sighting } from "../../src/registry/doors.js";
 import { installPlan } from "../support/context.js";
 import {
@@ -18,29 +14,18 @@ import {
   EDK2_DISCOVER,
   EDK2_PROXY_REQUEST,
   SEABIOS_IPXE_DISCOVER,
+  offlineHandlerDeps,
+  offlineUrls,
 } from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
 
-const ADDRESS = "10.99.0.3";
-const urls = new BootUrls(ADDRESS, 8080);
+const urls = offlineUrls;
 const FROM = { address: "0.0.0.0", port: 68 };
 
 /** The handler with `plan` as the registry's answer for every MAC; what it reports, kept. */
 function handler(plan: (mac: Mac) => BootPlan) {
   const sighted: Sighting[] = [];
-  const deps: DhcpHandlerDeps = {
-    oracle: { bootFor: plan, noteBootStep: () => undefined },
-    urls,
-    files: { efi: "snponly.efi", bios: "undionly.kpxe", arm64Efi: null },
-    address: ADDRESS,
-    clientPort: 68,
-    ports: { dhcp: 67, proxy: 4011 },
-    cache: replyCache(ADDRESS),
-    count: () => undefined,
-    tally: new Tally(pino({ level: "silent" })),
-    log: pino({ level: "silent" }),
-    sightings: { sighted: (s) => sighted.push(s) },
-  };
+  const deps = offlineHandlerDeps(plan, { sightings: { sighted: (s) => sighted.push(s) } });
   return { deps, sighted };
 }
 

@@ -1,5 +1,12 @@
 /** The firmware captures (copied from the lab's reference set) as parsed DHCP packets. */
 import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import type { BootPlan } from "../../src/boot/plan.js";
+import { BootUrls } from "../../src/boot/urls.js";
+import type { Mac } from "../../src/core/mac.js";
+import { Tally } from "../../src/core/tally.js";
+import type { DhcpHandlerDeps } from "../../src/dhcp/server/handler.js";
+import { replyCache } from "../../src/dhcp/server/reply.js";
 import { readPcapUdp, type UdpDatagram } from "../support/pcap.js";
 
 const dir = fileURLToPath(new URL("../../../test/fixtures/pcap/", import.meta.url));
@@ -34,4 +41,31 @@ export function withOptionArea(area: number[], sname: number[] = [], file: numbe
   b.writeUInt32BE(0x63825363, 236);
   Buffer.from(area).copy(b, 240);
   return b;
+}
+
+/** The appliance address and boot URLs of the handler tests that need no sockets. */
+export const OFFLINE_ADDRESS = "10.99.0.3";
+export const offlineUrls = new BootUrls(OFFLINE_ADDRESS, 8080);
+
+/**
+ * `handleDhcpPacket`'s dependencies without sockets or registry: `bootFor` answers for every
+ * MAC, counts and logs go nowhere; `extra` adds or replaces (a sightings sink, say).
+ */
+export function offlineHandlerDeps(
+  bootFor: (mac: Mac) => BootPlan,
+  extra: Partial<DhcpHandlerDeps> = {},
+): DhcpHandlerDeps {
+  return {
+    oracle: { bootFor, noteBootStep: () => undefined },
+    urls: offlineUrls,
+    files: { efi: "snponly.efi", bios: "undionly.kpxe", arm64Efi: null },
+    address: OFFLINE_ADDRESS,
+    clientPort: 68,
+    ports: { dhcp: 67, proxy: 4011 },
+    cache: replyCache(OFFLINE_ADDRESS),
+    count: () => undefined,
+    tally: new Tally(pino({ level: "silent" })),
+    log: pino({ level: "silent" }),
+    ...extra,
+  };
 }

@@ -8,22 +8,24 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { pino } from "pino";
-import { BootUrls } from "../../src/boot/urls.js";
 import type { Mac } from "../../src/core/mac.js";
 import { classifyClient } from "../../src/dhcp/codec/client.js";
 import { MSG } from "../../src/dhcp/codec/options.js";
 import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
-import { handleDhcpPacket, type DhcpHandlerDeps } from "../../src/dhcp/server/handler.js";
-import { replyCache } from "../../src/dhcp/server/reply.js";
-import { Tally } from "../../src/core/tally.js";
+import { handleDhcpPacket } from "../../src/dhcp/server/handler.js";
 import { installPlan } from "../support/context.js";
 import { UNKNOWN } from "../../src/boot/plan.js";
-import { CAPTURED_MAC, CAPTURES, capture } from "./fixtures.js";
+import {
+  CAPTURED_MAC,
+  CAPTURES,
+  capture,
+  OFFLINE_ADDRESS,
+  offlineHandlerDeps,
+  offlineUrls,
+} from "./fixtures.js";
 
 const goldenDir = fileURLToPath(new URL("../../../test/fixtures/golden/", import.meta.url));
-const ADDRESS = "10.99.0.3";
-const urls = new BootUrls(ADDRESS, 8080);
+const urls = offlineUrls;
 
 const MSG_NAME = new Map<number, string>(Object.entries(MSG).map(([k, v]) => [v, k]));
 
@@ -50,23 +52,11 @@ function describe(p: DhcpPacket): string[] {
 function dump(name: (typeof CAPTURES)[number]): string {
   const out = [
     `# ${name}: client requests and Landscaper's answers`,
-    `# server ${ADDRESS}, HTTP ${urls.base}, ${CAPTURED_MAC} armed, files snponly.efi / undionly.kpxe`,
+    `# server ${OFFLINE_ADDRESS}, HTTP ${urls.base}, ${CAPTURED_MAC} armed, files snponly.efi / undionly.kpxe`,
   ];
-  const deps: DhcpHandlerDeps = {
-    oracle: {
-      bootFor: (mac: Mac) => (mac === CAPTURED_MAC ? installPlan(mac, urls) : UNKNOWN),
-      noteBootStep: () => undefined,
-    },
-    urls,
-    files: { efi: "snponly.efi", bios: "undionly.kpxe", arm64Efi: null },
-    address: ADDRESS,
-    clientPort: 68,
-    ports: { dhcp: 67, proxy: 4011 },
-    cache: replyCache(ADDRESS),
-    count: () => undefined,
-    tally: new Tally(pino({ level: "silent" })),
-    log: pino({ level: "silent" }),
-  };
+  const deps = offlineHandlerDeps((mac: Mac) =>
+    mac === CAPTURED_MAC ? installPlan(mac, urls) : UNKNOWN,
+  );
   for (const d of capture(name)) {
     if (d.dstPort !== 67 && d.dstPort !== 4011) continue;
     const parsed = parsePacket(d.payload);
