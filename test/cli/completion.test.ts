@@ -253,6 +253,7 @@ test("zsh: compinit finds _landscaper in share/zsh/site-functions; candidates wi
 async function zshTab(line: string): Promise<string> {
   const out = join(dir, "zsh-buffer");
   await rm(out, { force: true });
+  await rm(`${out}.buf`, { force: true });
   const driver = resolve(import.meta.dirname, "../../../test/cli/zsh-complete.zsh");
   const r = await sh("zsh", ["-f", driver, join(share, "zsh/site-functions"), out, line]);
   assert.equal(r.code, 0, r.stderr);
