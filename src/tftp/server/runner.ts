@@ -1,7 +1,8 @@
 import type { Negotiated } from "../codec/options.js";
 import { PageCache, PagedFile } from "./pages.js";
 import { openTid } from "./tid.js";
-import { Transfer, type RetryPolicy, type TransferResult } from "./transfer.js";
+import type { RetryPolicy } from "./retry.js";
+import { Transfer, type TransferResult } from "./transfer.js";
 
 /**
  * Bytes of file pages kept after their last transfer let go of them: the iPXE binaries

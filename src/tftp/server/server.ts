@@ -15,7 +15,8 @@ import { TransferPool } from "./pool.js";
 import { TransferTable } from "./table.js";
 import { Tally } from "../../core/tally.js";
 import { newStats, reportTransfer, type Entry, type TftpStats } from "./report.js";
-import { DEFAULT_RETRY, type RetryPolicy, type TransferResult } from "./transfer.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import type { TransferResult } from "./transfer.js";
 
 export type { TftpStats };
 

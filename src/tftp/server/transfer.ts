@@ -4,6 +4,7 @@ import { BlockSource } from "./blocks.js";
 import type { PageCache, PagedFile } from "./pages.js";
 import { ErrorCode, encodeError, encodeOack, parsePacket, Opcode } from "../codec/packet.js";
 import type { Negotiated } from "../codec/options.js";
+import { RetransmitTimeout, type RetryPolicy } from "./retry.js";
 
 export type TransferOutcome = "complete" | "aborted" | "timeout" | "error";
 
@@ -15,30 +16,6 @@ export interface TransferResult {
   readonly retransmits: number;
   readonly reason: string | null;
 }
-
-export interface RetryPolicy {
-  /** Retransmissions of one window before the client is declared gone. */
-  readonly maxRetries: number;
-  /** First timeout before any round trip was measured (and the cap when none negotiated). */
-  readonly initialRtoMs: number;
-  readonly minRtoMs: number;
-  readonly maxRtoMs: number;
-  /**
-   * How long a transfer waits for the client's first ACK (of block 1 or of the OACK) before
-   * it gives up its slot. A real client answers within milliseconds, and asks again if both
-   * our copies are lost; an RRQ from a spoofed or silent address must not hold a slot for
-   * the full retry budget (27 s), or 37 RRQs a second keep a 1,000-slot table full.
-   */
-  readonly firstAckMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  maxRetries: 6,
-  initialRtoMs: 1000,
-  minRtoMs: 100,
-  maxRtoMs: 5000,
-  firstAckMs: 2000,
-};
 
 export interface TransferInit {
   /**
@@ -87,9 +64,7 @@ export class Transfer {
   private sentMax = 0;
   private retries = 0;
   private retransmits = 0;
-  private srtt = -1;
-  private rto: number;
-  private readonly rtoCap: number;
+  private readonly rto: RetransmitTimeout;
   private sentAt = 0;
   private timer: NodeJS.Timeout | null = null;
   /** When the retransmission timer is really due (performance.now() time). */
@@ -101,8 +76,10 @@ export class Transfer {
   constructor(private readonly init: TransferInit) {
     this.socket = init.socket;
     this.window = init.negotiated.windowsize;
-    this.rtoCap = init.negotiated.timeoutMs ?? init.retry.initialRtoMs;
-    this.rto = this.rtoCap;
+    this.rto = new RetransmitTimeout(
+      init.negotiated.timeoutMs ?? init.retry.initialRtoMs,
+      init.retry,
+    );
     this.awaitingOackAck = init.negotiated.oack.length > 0;
     this.blocks = new BlockSource(
       init.pages,
@@ -253,20 +230,16 @@ export class Transfer {
   private progressed(): void {
     if (this.progressCount++ === 0) this.init.onFirstAck();
     const now = performance.now();
-    if (this.retries === 0) {
-      const sample = now - this.sentAt;
-      this.srtt = this.srtt < 0 ? sample : this.srtt * 0.875 + sample * 0.125;
-      this.rto = Math.min(this.rtoCap, Math.max(this.init.retry.minRtoMs, 4 * this.srtt));
-    }
+    if (this.retries === 0) this.rto.measured(now - this.sentAt);
     this.retries = 0;
     // Only move the deadline: touching the timer itself on every ACK costs more than the
     // rest of the ACK's handling. It fires at the old time and re-arms for what is left.
-    this.deadline = now + this.rto;
+    this.deadline = now + this.rto.ms;
   }
 
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
-    let ms = Math.min(this.rto * 2 ** this.retries, this.init.retry.maxRtoMs);
+    let ms = this.rto.after(this.retries);
     // Before the first ACK, the last wait ends when the first-ACK budget does.
     if (this.progressCount === 0)
       ms = Math.max(1, Math.min(ms, this.started + this.init.retry.firstAckMs - performance.now()));
