@@ -1,11 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, chmodSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
+import { netnsPairForTest, type NetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
 import { startDnsmasq } from "../support/dhcp-peers.js";
 import type { Finding } from "../../src/doctor/checks.js";
@@ -43,12 +42,7 @@ const dnsmasq = (net: NetnsPair, ns: string, dir: string, args: string[]) =>
   startDnsmasq((c) => net.spawn(ns, c), dir, ns, ["--log-dhcp", ...args]);
 
 test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP ports", async (t) => {
-  const net = createNetnsPair("dr");
-  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { net, dir } = netnsPairForTest(t, "dr");
   const other = dnsmasq(net, net.b, dir, [
     `--interface=${net.ifB}`,
     "--bind-interfaces",
@@ -106,19 +100,13 @@ test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP por
 });
 
 test("doctor: a DHCP server with a boot file is listed with its file", async (t) => {
-  const net = createNetnsPair("dr");
-  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { net, dir } = netnsPairForTest(t, "dr");
   const prefix = net.addrB.replace(/\.\d+$/, "");
   const other = dnsmasq(net, net.b, dir, [
     `--interface=${net.ifB}`,
     "--bind-interfaces",
     `--dhcp-range=${prefix}.50,${prefix}.60,255.255.255.0`,
     "--dhcp-boot=pxelinux.0",
-    "--no-ping", // else it pings each address for seconds before offering it
   ]);
   await other.log.waitFor((l) => /DHCP, IP range/.test(l), 10_000, "dnsmasq up");
   const r = doctor(net.a, [
@@ -142,12 +130,7 @@ test("doctor: a DHCP server with a boot file is listed with its file", async (t)
 });
 
 test("doctor: without privilege, and with an address not on this host", (t) => {
-  const net = createNetnsPair("dr");
-  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { net, dir } = netnsPairForTest(t, "dr");
   chmodSync(dir, 0o755);
   const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"];
   const r = doctor(

@@ -24,7 +24,7 @@ export function startDnsmasq(
     "--log-facility=-",
     "--conf-file=/dev/null",
     "--port=0",
-    "--no-ping",
+    "--no-ping", // else it pings each address for seconds before offering it
     "--no-resolv",
     "--no-hosts",
     "--user=root",
