@@ -17,13 +17,7 @@ let
   inherit (lib) mkOption types;
   cfg = config.dns;
 
-  optional =
-    type: description:
-    mkOption {
-      type = types.nullOr type;
-      default = null;
-      inherit description;
-    };
+  inherit (import ./options.nix lib) optional;
 
   address = if cfg.address != null then cfg.address else config.host;
 

@@ -34,6 +34,7 @@
 }:
 let
   inherit (lib) mkOption types;
+  inherit (import ./options.nix lib) optional;
 
   defaultNixpkgs = nixpkgs;
 
@@ -239,22 +240,17 @@ in
         type = types.listOf types.str;
         description = "Public keys allowed to log in as root (to the installer and the installed machine).";
       };
-      privateKeyFile = mkOption {
-        type = types.nullOr types.str;
-        default = null;
-        example = "/root/.ssh/id_ed25519";
-        description = ''
+      privateKeyFile =
+        optional types.str ''
           Path of the deployer's private key, read at run time by the provider and by
           ssh. A string, not a Nix path, so that it is never copied into the store. When
           null, the ssh-agent at `SSH_AUTH_SOCK` is used.
-        '';
-      };
+        ''
+        // {
+          example = "/root/.ssh/id_ed25519";
+        };
     };
-    socket = mkOption {
-      type = types.nullOr types.str;
-      default = null;
-      description = "Landscaper's control socket, when not `/run/landscaper/control.sock`.";
-    };
+    socket = optional types.str "Landscaper's control socket, when not `/run/landscaper/control.sock`.";
     bmc = mkOption {
       default = null;
       description = ''
@@ -270,11 +266,7 @@ in
               example = "10.0.9.12";
               description = "IP address or DNS name of the BMC's LAN interface.";
             };
-            port = mkOption {
-              type = types.nullOr types.port;
-              default = null;
-              description = "RMCP+ UDP port (Landscaper's default: 623).";
-            };
+            port = optional types.port "RMCP+ UDP port (Landscaper's default: 623).";
             username = mkOption {
               type = types.str;
               description = "The IPMI user name.";
@@ -288,21 +280,11 @@ in
                 store; a store path is refused.
               '';
             };
-            cipherSuite = mkOption {
-              type = types.nullOr (types.ints.between 0 17);
-              default = null;
-              description = "RMCP+ cipher suite; null lets ipmitool ask the BMC.";
-            };
-            firmware = mkOption {
-              type = types.nullOr (
-                types.enum [
-                  "uefi"
-                  "bios"
-                ]
-              );
-              default = null;
-              description = "What the one-time network boot asks the firmware for (Landscaper's default: uefi).";
-            };
+            cipherSuite = optional (types.ints.between 0 17) "RMCP+ cipher suite; null lets ipmitool ask the BMC.";
+            firmware = optional (types.enum [
+              "uefi"
+              "bios"
+            ]) "What the one-time network boot asks the firmware for (Landscaper's default: uefi).";
           };
         }
       );
@@ -317,16 +299,15 @@ in
       default = [ ];
       description = "Extra NixOS modules for this machine's netboot installer (drivers, console, ...).";
     };
-    stateResource = mkOption {
-      type = types.nullOr types.raw;
-      default = null;
-      example = lib.literalExpression "members.state";
-      description = ''
+    stateResource =
+      optional types.raw ''
         A `state_file` resource of the deployment (a `members.<name>` reference) that
         keeps this machine's resource state, including the installation key pair. When
         null, the component gets its own `state_file` member writing `stateFile`.
-      '';
-    };
+      ''
+      // {
+        example = lib.literalExpression "members.state";
+      };
     stateFile = mkOption {
       type = types.str;
       default = "landscaper-${name}.state.json";

@@ -22,13 +22,7 @@ let
       inherit type description;
     };
 
-  optional =
-    type: description:
-    mkOption {
-      type = types.nullOr type;
-      default = null;
-      inherit description;
-    };
+  inherit (import ./options.nix lib) optional;
 
   # Store paths arrive as strings (with their context); a path or derivation is
   # interpolated, which copies or builds it.

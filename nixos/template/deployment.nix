@@ -14,58 +14,21 @@ let
   inherit (lib) mkOption types;
 
   stateMember = "landscaper_state";
-
-  machineType = types.submodule {
-    options = {
-      mac = mkOption {
-        type = types.str;
-        description = "MAC address the server network-boots with.";
-      };
-      host = mkOption {
-        type = types.str;
-        description = "Address the installed server is reachable at over SSH (e.g. its DHCP reservation).";
-      };
-      disko = mkOption {
-        type = types.deferredModule;
-        description = "The server's disk layout (a disko module). Its disks are wiped at install.";
-      };
-      nixos.module = mkOption {
-        type = types.deferredModule;
-        default = { };
-        description = "The server's NixOS configuration.";
-      };
-      system = mkOption {
-        type = types.str;
-        default = "x86_64-linux";
-        description = "The server's platform.";
-      };
-      bmc = mkOption {
-        type = types.nullOr (types.attrsOf types.anything);
-        default = null;
-        description = ''
-          The server's BMC (`address`, `username`, `passwordFile`, `port`, ...: the
-          machine component's `bmc` options). Set: `nixops4 apply` switches the server on
-          into its network install; null: power it on by hand.
-        '';
-      };
-      dns = mkOption {
-        type = types.attrsOf types.anything;
-        default = { };
-        description = ''
-          The server's DNS records on the site's authoritative server (`zone`, `server`,
-          `tsigKeyName`, `tsigSecretFile`, `reverseZone`, ...: the machine component's
-          `dns` options, nixos/machine-dns.nix). Empty: no records.
-        '';
-      };
-    };
-  };
 in
 {
   options.landscaper = {
     machines = mkOption {
-      type = types.attrsOf machineType;
+      # Each entry is a module of the machine component itself (nixos/machine.nix), so its
+      # options (mac, host, disko, nixos.module, system, bmc, dns, ipv4, ...) are checked
+      # and documented there, not declared a second time here.
+      type = types.attrsOf types.deferredModule;
       default = { };
-      description = "The servers Landscaper installs, by name (the design's proxmoxMACs).";
+      description = ''
+        The servers Landscaper installs, by name (the design's proxmoxMACs): each the
+        settings of one machine component (`mac`, `host`, `disko`, `nixos.module`,
+        `system`, `bmc`, `dns`, ...). Deployer keys, stateVersion and state are the
+        deployment's.
+      '';
     };
     deployer = {
       publicKeys = mkOption {
@@ -99,15 +62,10 @@ in
         throw "landscaper.machines: the name ${stateMember} is taken by the deployment's state file"
       else
         {
-          imports = [ landscaperFlake.modules.nixops4Component.machine ];
-          inherit (machine)
-            mac
-            host
-            disko
-            system
-            ;
-          nixos.module = machine.nixos.module;
-          inherit (machine) dns bmc;
+          imports = [
+            landscaperFlake.modules.nixops4Component.machine
+            machine
+          ];
           inherit (config.landscaper) deployer stateVersion;
           stateResource = members.${stateMember};
         }

@@ -176,14 +176,6 @@ export function parseServerConfig(
   };
 }
 
-/** The subnet a request belongs to: the relay's (by giaddr) or the local one. */
-export function subnetFor(config: ServerConfig, giaddr: Ip4): Subnet | null {
-  if (giaddr === 0) return config.local;
-  if (inSubnet(config.local, giaddr)) return config.local;
-  for (const s of config.relayed) if (inSubnet(s, giaddr)) return s;
-  return null;
-}
-
 export function describeSubnet(s: Subnet): string {
   return s.range
     ? `${s.cidr} pool ${formatIp4(s.range.first)}-${formatIp4(s.range.last)}`

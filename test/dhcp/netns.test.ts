@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lan, JsonLines } from "../support/netns.js";
+import { startSiteDhcp } from "../support/dhcp-peers.js";
 import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
 import * as o from "../../src/dhcp/codec/options.js";
 import {
@@ -58,25 +59,12 @@ test("proxyDHCP in namespaces beside dnsmasq, with captured firmware packets", a
   // frames and does not); the server side does not, its sender is bound to its address.
   lan.exec("cl", ["ip", "route", "add", "default", "dev", "eth0"]);
 
-  const dnsmasq = lan.spawn("site", [
-    "dnsmasq",
-    "--keep-in-foreground",
-    "--conf-file=/dev/null",
-    "--port=0",
-    "--no-ping",
-    "--no-resolv",
-    "--no-hosts",
-    "--user=root",
-    "--bind-interfaces",
-    "--interface=eth0",
-    "--dhcp-range=10.99.0.100,10.99.0.200,255.255.255.0,10m",
-    `--dhcp-leasefile=${tmp}/leases`,
-    `--pid-file=${tmp}/dnsmasq.pid`,
-    "--log-facility=-",
-    "--log-dhcp",
-  ]);
-  let dnsmasqLog = "";
-  dnsmasq.stderr!.on("data", (d: Buffer) => (dnsmasqLog += d.toString()));
+  await startSiteDhcp(
+    (c) => lan.spawn("site", c),
+    tmp,
+    "10.99.0.100,10.99.0.200,255.255.255.0,10m",
+    ["--log-dhcp"],
+  );
 
   const machines = Object.fromEntries(
     Object.entries(M)
@@ -96,10 +84,6 @@ test("proxyDHCP in namespaces beside dnsmasq, with captured firmware packets", a
     10_000,
   );
   assert.deepEqual(ready.ports, { dhcp: 67, proxy: 4011 });
-  // dnsmasq is ready once it has logged its range.
-  for (let i = 0; i < 50 && !dnsmasqLog.includes("DHCP, IP range"); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  assert.match(dnsmasqLog, /DHCP, IP range/);
 
   let xid = 0x4c530000;
   const probe = (

@@ -7,11 +7,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile, chmod } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lan } from "../support/netns.js";
+import {
+  dhclientCommand,
+  dhclientFiles,
+  startSiteDhcp,
+  udhcpcCommand,
+  writeClientHooks,
+} from "../support/dhcp-peers.js";
 import { startServe, type RunningServe } from "../support/appliance.js";
 import { controlRequest } from "../../src/control/client.js";
 import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
@@ -69,6 +76,7 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
     });
   serve = await start();
   const s = serve;
+  const hooks = writeClientHooks(dir);
   const kernel = join(dir, "vmlinuz");
   await writeFile(kernel, "k");
   for (const mac of Object.values(M))
@@ -77,20 +85,8 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
     ((await controlRequest(s.socket, "GET", `/v1/machines/${mac}`)).body as MachineEvents).events;
 
   await t.test("ISC dhclient gets a pool address, noted on its machine and counted", async () => {
-    const script = join(dir, "dhclient.sh");
-    await writeFile(
-      script,
-      '#!/bin/sh\ncase "$reason" in BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface";; esac\nexit 0\n',
-    );
-    await chmod(script, 0o755);
-    const args = ["-sf", script, "-lf", join(dir, "dhclient.leases"), "-pf", join(dir, "pid")];
-    lan.spawn("dhclient", ["dhclient", "-4", "-d", ...args, "eth0"]);
-    const address = () => lan.exec("dhclient", ["ip", "-4", "-o", "addr", "show", "eth0"]);
-    let addr = address();
-    for (let i = 0; i < 300 && !/inet /.test(addr); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      addr = address();
-    }
+    lan.spawn("dhclient", dhclientCommand(dir, hooks.dhclient));
+    const addr = await lan.boundAddress("dhclient", 30_000);
     const ip = /inet (\S+)\/24/.exec(addr)?.[1];
     assert.match(ip ?? addr, POOL, "dhclient bound a pool address");
     const noted = (await events(M.dhclient)).filter((e) => e.type === "dhcp-lease");
@@ -115,7 +111,7 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
       `http://${LS}:${s.httpPort}/boot/${M.dhclient.replace(/:/g, "-")}.ipxe`,
     ]);
     assert.equal(script200, "200");
-    lan.exec("dhclient", ["dhclient", "-r", ...args, "eth0"], 20_000);
+    lan.exec("dhclient", ["dhclient", "-r", ...dhclientFiles(dir, hooks.dhclient), "eth0"], 20_000);
   });
 
   await t.test("EDK2 PXE: an address plus the boot answer, then its file on 4011", async () => {
@@ -192,32 +188,9 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
   await t.test(
     "a client behind a relay gets its install script: its lease proves its address",
     async () => {
-      const script = join(dir, "udhcpc.sh");
-      await writeFile(
-        script,
-        '#!/bin/sh\ncase "$1" in bound|renew) ip addr replace "$ip/24" dev "$interface"; ip route replace default via "$router";; esac\nexit 0\n',
-      );
-      await chmod(script, 0o755);
       lan.spawn("relay", ["dhcrelay", "-4", "-d", "-id", "eth1", "-iu", "eth0", LS]);
-      lan.spawn("far", [
-        "busybox",
-        "udhcpc",
-        "-f",
-        "-i",
-        "eth0",
-        "-s",
-        script,
-        "-t",
-        "10",
-        "-T",
-        "2",
-      ]);
-      const address = () => lan.exec("far", ["ip", "-4", "-o", "addr", "show", "eth0"]);
-      let addr = address();
-      for (let i = 0; i < 300 && !/inet /.test(addr); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        addr = address();
-      }
+      lan.spawn("far", udhcpcCommand(hooks.udhcpc));
+      const addr = await lan.boundAddress("far", 30_000);
       assert.match(addr, /inet 10\.80\.0\.5\d\/24/, "the relayed client got the relay's subnet");
       const url = (mac: string) => `http://${LS}:${s.httpPort}/boot/${mac.replace(/:/g, "-")}.ipxe`;
       const status = (mac: string) =>
@@ -231,27 +204,11 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
     "a second DHCP server: serve refuses to start naming it; --force-dhcp starts",
     async () => {
       assert.equal(await s.stop(), 0, s.stderr());
-      const dnsmasq = lan.spawn("site", [
-        "dnsmasq",
-        "--keep-in-foreground",
-        "--conf-file=/dev/null",
-        "--port=0",
-        "--no-ping",
-        "--no-resolv",
-        "--no-hosts",
-        "--user=root",
-        "--bind-interfaces",
-        "--interface=eth0",
-        "--dhcp-range=10.79.0.200,10.79.0.250,255.255.255.0,10m",
-        `--dhcp-leasefile=${dir}/dnsmasq.leases`,
-        `--pid-file=${dir}/dnsmasq.pid`,
-        "--log-facility=-",
-      ]);
-      let log = "";
-      dnsmasq.stderr!.on("data", (d: Buffer) => (log += d.toString()));
-      for (let i = 0; i < 50 && !log.includes("DHCP, IP range"); i++)
-        await new Promise((r) => setTimeout(r, 100));
-      assert.match(log, /DHCP, IP range/);
+      await startSiteDhcp(
+        (c) => lan.spawn("site", c),
+        dir,
+        "10.79.0.200,10.79.0.250,255.255.255.0,10m",
+      );
       await assert.rejects(
         start(),
         /serve exited 1: .*another DHCP server answers on this network: 10\.79\.0\.1 \(from 10\.79\.0\.1, offered 10\.79\.0\.2\d\d\)/s,

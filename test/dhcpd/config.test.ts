@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseServerConfig, subnetFor } from "../../src/dhcpd/config.js";
+import { parseServerConfig } from "../../src/dhcpd/config.js";
+import { subnetFor } from "../../src/dhcpd/subnet-choice.js";
 import { formatIp4, parseIp4, type Ip4 } from "../../src/core/ipv4.js";
 
 const ip = (s: string) => parseIp4(s)!;

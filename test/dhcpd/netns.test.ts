@@ -8,12 +8,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { Lan, JsonLines } from "../support/netns.js";
+import {
+  dhclientCommand,
+  dhclientFiles,
+  udhcpcCommand,
+  writeClientHooks,
+} from "../support/dhcp-peers.js";
 import { parsePacket } from "../../src/dhcp/codec/packet.js";
 import * as o from "../../src/dhcp/codec/options.js";
 import { EDK2_DISCOVER } from "../dhcp/fixtures.js";
@@ -96,32 +102,8 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
       return e && pick(e) ? e : undefined;
     }, ms);
 
-  // Address-setting hooks that touch nothing outside their namespace (no resolv.conf).
-  const dhclientScript = join(tmp, "dhclient.sh");
-  writeFileSync(
-    dhclientScript,
-    '#!/bin/sh\ncase "$reason" in BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface";; esac\nexit 0\n',
-  );
-  const udhcpcScript = join(tmp, "udhcpc.sh");
-  writeFileSync(
-    udhcpcScript,
-    '#!/bin/sh\ncase "$1" in bound|renew) ip addr replace "$ip/24" dev "$interface"; [ -n "$router" ] && ip route replace default via "$router";; esac\nexit 0\n',
-  );
-  chmodSync(dhclientScript, 0o755);
-  chmodSync(udhcpcScript, 0o755);
-  const udhcpc = () => [
-    "busybox",
-    "udhcpc",
-    "-f",
-    "-i",
-    "eth0",
-    "-s",
-    udhcpcScript,
-    "-t",
-    "10",
-    "-T",
-    "2",
-  ];
+  const hooks = writeClientHooks(tmp);
+  const udhcpc = () => udhcpcCommand(hooks.udhcpc);
   const clientLog = new Map<string, string>();
   const spawnIn = (ns: string, cmd: string[]): ChildProcess => {
     const c = lan.spawn(ns, cmd);
@@ -172,21 +154,7 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
 
   const clients = new Map<string, ChildProcess>();
   await t.test("dhclient, udhcpc, a reserved MAC and a relayed client get addresses", async () => {
-    clients.set(
-      "dhclient",
-      spawnIn("dhclient", [
-        "dhclient",
-        "-4",
-        "-d",
-        "-sf",
-        dhclientScript,
-        "-lf",
-        join(tmp, "dhclient.leases"),
-        "-pf",
-        join(tmp, "dhclient.pid"),
-        "eth0",
-      ]),
-    );
+    clients.set("dhclient", spawnIn("dhclient", dhclientCommand(tmp, hooks.dhclient)));
     clients.set("udhcpc", spawnIn("udhcpc", udhcpc()));
     clients.set("reserved", spawnIn("reserved", udhcpc()));
     lan.spawn("relay", ["dhcrelay", "-4", "-d", "-id", "eth1", "-iu", "eth0", LS]);
@@ -227,17 +195,7 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
   });
 
   await t.test("dhclient, udhcpc and dhcpcd release their leases", async () => {
-    lan.exec("dhclient", [
-      "dhclient",
-      "-r",
-      "-sf",
-      dhclientScript,
-      "-lf",
-      join(tmp, "dhclient.leases"),
-      "-pf",
-      join(tmp, "dhclient.pid"),
-      "eth0",
-    ]);
+    lan.exec("dhclient", ["dhclient", "-r", ...dhclientFiles(tmp, hooks.dhclient), "eth0"]);
     clients.get("udhcpc")!.kill("SIGUSR2");
     dhcpcd!.kill("SIGALRM");
     const names = ["dhclient", "udhcpc", "dhcpcd"] as const;

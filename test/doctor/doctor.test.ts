@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, chmodSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
+import { netnsPairForTest, type NetnsPair } from "../support/netns-pair.js";
 import { LineWatcher } from "../support/lines.js";
+import { startDnsmasq } from "../support/dhcp-peers.js";
 import type { Finding } from "../../src/doctor/checks.js";
-import { startServe, cleanup } from "../support/appliance.js";
+import { startServe, cleanup, serveInNetnsPair } from "../support/appliance.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -37,31 +37,12 @@ function find(findings: Finding[], check: RegExp): Finding {
   return f;
 }
 
-function dnsmasq(net: NetnsPair, ns: string, dir: string, args: string[]) {
-  const p = net.spawn(ns, [
-    "dnsmasq",
-    "--no-daemon",
-    "--conf-file=/dev/null",
-    "--port=0",
-    "--no-resolv",
-    "--no-hosts",
-    "-u",
-    "root",
-    "--pid-file=",
-    `--dhcp-leasefile=${join(dir, `leases-${ns}`)}`,
-    "--log-dhcp",
-    ...args,
-  ]);
-  return { proc: p, err: new LineWatcher(p.stderr!) };
-}
+/** dnsmasq in namespace `ns` of the pair, logging DHCP. */
+const dnsmasq = (net: NetnsPair, ns: string, dir: string, args: string[]) =>
+  startDnsmasq((c) => net.spawn(ns, c), dir, ns, ["--log-dhcp", ...args]);
 
 test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP ports", async (t) => {
-  const net = createNetnsPair("dr");
-  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { net, dir } = netnsPairForTest(t, "dr");
   const other = dnsmasq(net, net.b, dir, [
     `--interface=${net.ifB}`,
     "--bind-interfaces",
@@ -69,9 +50,9 @@ test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP por
     "--pxe-service=x86PC,Other BIOS,pxelinux",
     "--pxe-service=X86-64_EFI,Other EFI,grubx64.efi",
   ]);
-  await other.err.waitFor((l) => /DHCP, proxy on subnet/.test(l), 10_000, "dnsmasq proxy up");
+  await other.log.waitFor((l) => /DHCP, proxy on subnet/.test(l), 10_000, "dnsmasq proxy up");
   const tftp = dnsmasq(net, net.a, dir, ["--enable-tftp", `--tftp-root=${dir}`]);
-  await tftp.err.waitFor((l) => /TFTP root/.test(l), 10_000, "dnsmasq tftp up");
+  await tftp.log.waitFor((l) => /TFTP root/.test(l), 10_000, "dnsmasq tftp up");
   const http = net.spawn(net.a, [
     process.execPath,
     "-e",
@@ -111,7 +92,7 @@ test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP por
   assert.match(pxe.message, /EFI: PXE options, no file/);
   assert.equal(find(r.findings, /^DHCP server$/).level, "warn", "no address-handing DHCP server");
   // dnsmasq saw our made-up client's DISCOVER, with the PXE vendor class
-  await other.err.waitFor(
+  await other.log.waitFor(
     (l) => /vendor class: PXEClient:Arch:00000/.test(l),
     5_000,
     "the DISCOVER in dnsmasq's log",
@@ -119,21 +100,15 @@ test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP por
 });
 
 test("doctor: a DHCP server with a boot file is listed with its file", async (t) => {
-  const net = createNetnsPair("dr");
-  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { net, dir } = netnsPairForTest(t, "dr");
   const prefix = net.addrB.replace(/\.\d+$/, "");
   const other = dnsmasq(net, net.b, dir, [
     `--interface=${net.ifB}`,
     "--bind-interfaces",
     `--dhcp-range=${prefix}.50,${prefix}.60,255.255.255.0`,
     "--dhcp-boot=pxelinux.0",
-    "--no-ping", // else it pings each address for seconds before offering it
   ]);
-  await other.err.waitFor((l) => /DHCP, IP range/.test(l), 10_000, "dnsmasq up");
+  await other.log.waitFor((l) => /DHCP, IP range/.test(l), 10_000, "dnsmasq up");
   const r = doctor(net.a, [
     "--address",
     net.addrA,
@@ -155,12 +130,7 @@ test("doctor: a DHCP server with a boot file is listed with its file", async (t)
 });
 
 test("doctor: without privilege, and with an address not on this host", (t) => {
-  const net = createNetnsPair("dr");
-  const dir = mkdtempSync(join(tmpdir(), "lst-dr-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { net, dir } = netnsPairForTest(t, "dr");
   chmodSync(dir, 0o755);
   const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"];
   const r = doctor(
@@ -221,32 +191,12 @@ test("doctor next to a running serve: its ports and socket are warnings naming i
 });
 
 test("doctor finds a real Landscaper that answers unknown MACs, from the next namespace", async (t) => {
-  const net = createNetnsPair("dl");
-  const dir = mkdtempSync(join(tmpdir(), "lst-dl-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
+  const { net, dir } = await serveInNetnsPair(t, "dl", {
+    httpPort: 8091,
+    dhcp: { port: 67, proxyPort: 4011 },
+    tftp: true,
+    config: { dhcp: { answerUnknown: true } },
   });
-  const config = join(dir, "landscaper.json");
-  writeFileSync(config, JSON.stringify({ dhcp: { answerUnknown: true } }));
-  const serve = net.spawn(net.a, [
-    process.execPath,
-    CLI,
-    "serve",
-    "--config",
-    config,
-    "--address",
-    net.addrA,
-    "--http-port",
-    "8091",
-    "--no-mdns",
-    "--state-dir",
-    join(dir, "state"),
-    "--socket",
-    join(dir, "control.sock"),
-  ]);
-  const err = new LineWatcher(serve.stderr!);
-  await err.waitFor((l) => l.includes("landscaper serving"), 15_000, "serve up");
   const r = doctor(net.b, [
     "--address",
     net.addrB,

@@ -5,14 +5,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { controlRequest } from "../../src/control/client.js";
 import type { MachineView } from "../../src/registry/machine.js";
-import { CLI } from "../support/appliance.js";
-import { LineWatcher } from "../support/lines.js";
-import { createNetnsPair } from "../support/netns-pair.js";
+import { serveInNetnsPair } from "../support/appliance.js";
 import { curl, header, metric } from "./peer.js";
 
 const M1 = "02:5e:00:00:13:01";
@@ -20,45 +17,17 @@ const M2 = "02:5e:00:00:13:02";
 const PORT = 8093;
 
 test("scripts, the host key and tokens reach only the machine they belong to", async (t) => {
-  const net = createNetnsPair("hl");
-  const dir = mkdtempSync(join(tmpdir(), "lst-hl-"));
-  t.after(() => {
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  net.exec(net.b, ["ip", "link", "set", net.ifB, "address", M1]);
-  const socket = join(dir, "control.sock");
-  const config = join(dir, "landscaper.json");
   // No trusted sources at all: even the appliance's own loopback must prove its MAC.
-  writeFileSync(
-    config,
-    JSON.stringify({ files: { allowedRoots: [dir] }, security: { trustedClients: [] } }),
-  );
-  const serve = net.spawn(net.a, [
-    process.execPath,
-    CLI,
-    "serve",
-    "--config",
-    config,
-    "--address",
-    net.addrA,
-    "--http-port",
-    String(PORT),
-    "--no-mdns",
-    "--no-dhcp",
-    "--no-tftp",
-    "--state-dir",
-    join(dir, "state"),
-    "--socket",
-    socket,
-  ]);
-  const err = new LineWatcher(serve.stderr!);
-  await err.waitFor((l) => l.includes("landscaper serving"), 15_000, "serve up");
+  const { net, dir, serve } = await serveInNetnsPair(t, "hl", {
+    httpPort: PORT,
+    config: { security: { trustedClients: [] } },
+  });
+  const { socket, base } = serve;
+  net.exec(net.b, ["ip", "link", "set", net.ifB, "address", M1]);
   const kernel = join(dir, "vmlinuz");
   writeFileSync(kernel, "kernel bytes");
   for (const mac of [M1, M2])
     await controlRequest(socket, "PUT", `/v1/machines/${mac}`, { kernel, initrd: kernel });
-  const base = `http://${net.addrA}:${PORT}`;
   const fromB = (args: string[]) => curl(args, net.b);
   const machine = async (mac: string) =>
     (await controlRequest(socket, "GET", `/v1/machines/${mac}`)).body as MachineView;

@@ -6,27 +6,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
-import { CLI } from "../support/appliance.js";
-import { LineWatcher } from "../support/lines.js";
-import { createNetnsPair } from "../support/netns-pair.js";
+import { serveInNetnsPair } from "../support/appliance.js";
 
 const OUT = resolve(import.meta.dirname, "../../../test-output");
 const M = "02:5e:00:00:0a:01";
 
 test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and installed from real clients", async (t) => {
-  const net = createNetnsPair("sb");
-  const dir = mkdtempSync(join(tmpdir(), "lst-sb-"));
   let closeBrowser = async () => {};
-  t.after(async () => {
-    await closeBrowser();
-    net.destroy();
-    rmSync(dir, { recursive: true, force: true });
+  t.after(() => closeBrowser()); // first: before its namespace and dir go
+  const { net, dir, serve } = await serveInNetnsPair(t, "sb", {
+    httpPort: 8092,
+    dhcp: { port: 67, proxyPort: 4011 },
+    tftp: true,
   });
+  const { socket, base } = serve;
   const inB = (cmd: string[]) => {
     const r = spawnSync("ip", ["netns", "exec", net.b, ...cmd], {
       encoding: "utf8",
@@ -35,27 +32,6 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
     return r;
   };
   spawnSync("ip", ["-n", net.b, "link", "set", net.ifB, "address", M]);
-  const socket = join(dir, "control.sock");
-  const config = join(dir, "landscaper.json");
-  writeFileSync(config, JSON.stringify({ files: { allowedRoots: [dir] } }));
-  const serve = net.spawn(net.a, [
-    process.execPath,
-    CLI,
-    "serve",
-    "--config",
-    config,
-    "--address",
-    net.addrA,
-    "--http-port",
-    "8092",
-    "--no-mdns",
-    "--state-dir",
-    join(dir, "state"),
-    "--socket",
-    socket,
-  ]);
-  const err = new LineWatcher(serve.stderr!);
-  await err.waitFor((l) => l.includes("landscaper serving"), 15_000, "serve up");
   const kernel = join(dir, "vmlinuz");
   writeFileSync(kernel, "kernel");
   await controlRequest(socket, "PUT", `/v1/machines/${M}`, {
@@ -73,7 +49,6 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
 
   closeBrowser = () => browser.close();
   const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
-  const base = `http://${net.addrA}:8092`;
   await page.goto(`${base}/`);
   const card = page.locator(`article[data-mac="${M}"]`);
   await card.waitFor({ timeout: 10_000 });

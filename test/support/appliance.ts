@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { controlRequest } from "../../src/control/client.js";
+import type { TestContext } from "node:test";
+import { createNetnsPair, type NetnsPair } from "./netns-pair.js";
 
 export const CLI = resolve(import.meta.dirname, "../../src/cli/main.js");
 
@@ -32,26 +34,26 @@ export interface RunningServe {
   kill(): Promise<void>;
 }
 
+export interface ServeOptions {
+  dir?: string;
+  extra?: string[];
+  httpPort?: number;
+  tftp?: boolean;
+  config?: Record<string, unknown>;
+  /** DHCP on these ports (else none). */
+  dhcp?: { port: number; proxyPort: number };
+  /** A command serve runs under, such as `nsenter -t PID -m --` (it must exec, keeping the PID). */
+  prefix?: string[];
+  /** `--address` (default 127.0.0.1): the appliance's address, e.g. in a namespace. */
+  address?: string;
+}
+
 /**
  * Starts the real `landscaper serve` on loopback with a fresh state dir (or the given one).
  * Its config file allows registered files under the test's dir (the default root is only
  * /nix/store), plus what `config` says.
  */
-export async function startServe(
-  opts: {
-    dir?: string;
-    extra?: string[];
-    httpPort?: number;
-    tftp?: boolean;
-    config?: Record<string, unknown>;
-    /** DHCP on these ports (else none). */
-    dhcp?: { port: number; proxyPort: number };
-    /** A command serve runs under, such as `nsenter -t PID -m --` (it must exec, keeping the PID). */
-    prefix?: string[];
-    /** `--address` (default 127.0.0.1): the appliance's address, e.g. in a namespace. */
-    address?: string;
-  } = {},
-): Promise<RunningServe> {
+export async function startServe(opts: ServeOptions = {}): Promise<RunningServe> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lst-spine-")));
   const configFile = join(dir, "serve-config.json");
   await writeFile(
@@ -62,6 +64,7 @@ export async function startServe(
   const stateDir = join(dir, "state");
   const httpPort = opts.httpPort ?? (await freePort());
   const [command, ...prefixArgs] = [...(opts.prefix ?? []), process.execPath];
+  const address = opts.address ?? "127.0.0.1";
   const proc = spawn(
     command,
     [
@@ -71,7 +74,7 @@ export async function startServe(
       "--config",
       configFile,
       "--address",
-      opts.address ?? "127.0.0.1",
+      address,
       "--state-dir",
       stateDir,
       "--socket",
@@ -85,24 +88,24 @@ export async function startServe(
       "--no-mdns",
       ...(opts.extra ?? []),
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LANDSCAPER_LOG_LEVEL: logLevel() },
+    },
   );
   let err = "";
   proc.stderr?.on("data", (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-  const deadline = Date.now() + 10_000;
+  // Up once its log says so: the control socket answers before TFTP and DHCP listen.
+  const deadline = Date.now() + 15_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${err}`);
-    try {
-      await controlRequest(socket, "GET", "/v1/health");
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        proc.kill("SIGKILL");
-        throw new Error(`serve did not come up in 10 s: ${err}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    if (err.includes("landscaper serving")) break;
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`serve did not come up in 15 s: ${err}`);
     }
+    await new Promise((r) => setTimeout(r, 50));
   }
   return {
     proc,
@@ -110,7 +113,7 @@ export async function startServe(
     socket,
     stateDir,
     httpPort,
-    base: `http://127.0.0.1:${httpPort}`,
+    base: `http://${address}:${httpPort}`,
     stderr: () => err,
     stop: async () => {
       proc.kill("SIGTERM");
@@ -121,6 +124,12 @@ export async function startServe(
       await exited;
     },
   };
+}
+
+/** Its readiness is a log line: info at least, whatever the caller's environment says. */
+function logLevel(): string {
+  const asked = process.env.LANDSCAPER_LOG_LEVEL;
+  return asked === "debug" || asked === "trace" ? asked : "info";
 }
 
 export async function cleanup(s: RunningServe): Promise<void> {
@@ -134,4 +143,31 @@ export async function tokenFromScript(base: string, mac: string): Promise<string
   const m = /landscaper\.token=(\S+)/.exec(text);
   if (!m?.[1]) throw new Error(`no token in script: ${text}`);
   return m[1];
+}
+
+/**
+ * `landscaper serve` in namespace `a` of a fresh netns pair (see netns-pair.ts), at its
+ * address, with a fresh dir; `b` is the LAN's other host. Serve, namespaces and dir are
+ * removed after the test.
+ */
+export async function serveInNetnsPair(
+  t: TestContext,
+  tag: string,
+  opts: Omit<ServeOptions, "dir" | "prefix" | "address">,
+): Promise<{ net: NetnsPair; dir: string; serve: RunningServe }> {
+  const net = createNetnsPair(tag);
+  const dir = mkdtempSync(join(tmpdir(), `lst-${tag}-`));
+  let serve: RunningServe | null = null;
+  t.after(async () => {
+    await serve?.kill();
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  serve = await startServe({
+    ...opts,
+    dir,
+    prefix: ["ip", "netns", "exec", net.a],
+    address: net.addrA,
+  });
+  return { net, dir, serve };
 }

@@ -1,4 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
 
 /**
  * Two network namespaces joined by a veth pair: `a` holds 10.X.Y.1/24, `b` 10.X.Y.2/24, where
@@ -85,4 +89,15 @@ export function createNetnsPair(tag: string): NetnsPair {
     },
     destroy,
   };
+}
+
+/** A pair and a scratch dir `lst-TAG-*` for one test, both removed after it. */
+export function netnsPairForTest(t: TestContext, tag: string): { net: NetnsPair; dir: string } {
+  const net = createNetnsPair(tag);
+  const dir = mkdtempSync(join(tmpdir(), `lst-${tag}-`));
+  t.after(() => {
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { net, dir };
 }

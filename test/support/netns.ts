@@ -109,6 +109,21 @@ export class Lan {
     });
   }
 
+  /**
+   * `ip -4 -o addr show eth0` of a member once it lists an address (its DHCP client bound),
+   * or as it is after `ms`: the caller's assertion says what was expected.
+   */
+  async boundAddress(name: string, ms: number): Promise<string> {
+    const show = () => this.exec(name, ["ip", "-4", "-o", "addr", "show", "eth0"]);
+    const deadline = Date.now() + ms;
+    let addr = show();
+    while (!/inet /.test(addr) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      addr = show();
+    }
+    return addr;
+  }
+
   /** Starts a long-running process in a namespace; killed by destroy(). */
   spawn(name: string, cmd: string[]): ChildProcess {
     const c = spawn("ip", ["netns", "exec", this.ns(name), ...cmd], {
