@@ -6,7 +6,12 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import { ConfigError } from "../config/error.js";
 import { dhcpServerSettings, type Config } from "../config/config.js";
-import { checkApplianceAddress, describeSubnet, type Subnet } from "../dhcpd/config.js";
+import {
+  checkApplianceAddress,
+  describeSubnet,
+  type ServerConfig,
+  type Subnet,
+} from "../dhcpd/config.js";
 import { parseIp4 } from "../core/ipv4.js";
 import type { Finding } from "./checks.js";
 
@@ -87,7 +92,7 @@ export function checkServerMode(
 ): { role: DhcpRole; findings: Finding[] } {
   if (!config.dhcp.enable || config.dhcp.mode !== "server")
     return { role: { mode: "proxy" }, findings: [] };
-  let settings;
+  let settings: ServerConfig | null;
   try {
     settings = dhcpServerSettings(config);
   } catch (e) {
@@ -104,9 +109,9 @@ export function checkServerMode(
       ],
     };
   }
-  const local = settings!.local;
+  if (settings === null) return { role: { mode: "proxy" }, findings: [] };
   return {
-    role: { mode: "server", subnet: local.cidr, forced: settings!.allowOtherServers },
-    findings: subnetFindings(config, local, interfaces),
+    role: { mode: "server", subnet: settings.local.cidr, forced: settings.allowOtherServers },
+    findings: subnetFindings(config, settings.local, interfaces),
   };
 }
