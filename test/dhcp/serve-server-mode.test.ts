@@ -137,7 +137,7 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
       ).leasedIpv4;
     for (let i = 0; i < 50 && (await leased()) !== null; i++)
       await new Promise((r) => setTimeout(r, 100));
-    assert.match((await cli("show", M.dhclient)).stdout, /^leased:     -$/m, "released");
+    assert.match((await cli("show", M.dhclient)).stdout, /^leased: {5}-$/m, "released");
   });
 
   await t.test("EDK2 PXE: an address plus the boot answer, then its file on 4011", async () => {
