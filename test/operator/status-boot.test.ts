@@ -3,7 +3,7 @@
  * TFTP, HTTP) in one, and in the other busybox udhcpc as the PXE client, curl for TFTP and
  * HTTP, and headless Chromium (run inside that namespace through a wrapper) on the page.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,12 +13,20 @@ import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
 import { CLI } from "../support/appliance.js";
 import { LineWatcher } from "../support/lines.js";
-import { createNetnsPair } from "../support/netns-pair.js";
+import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 
 const OUT = resolve(import.meta.dirname, "../../../test-output");
 const M = "02:5e:00:00:0a:01";
 
-test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and installed from real clients", async (t) => {
+/**
+ * `landscaper serve` with `config` in namespace a (HTTP on 8092), machine M registered as
+ * `registration` says, headless Chromium inside namespace b on its status page.
+ */
+async function pageInNetns(
+  t: TestContext,
+  config: (net: NetnsPair) => Record<string, unknown>,
+  registration: (net: NetnsPair) => Record<string, unknown>,
+) {
   const net = createNetnsPair("sb");
   const dir = mkdtempSync(join(tmpdir(), "lst-sb-"));
   let closeBrowser = async () => {};
@@ -36,14 +44,14 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   };
   spawnSync("ip", ["-n", net.b, "link", "set", net.ifB, "address", M]);
   const socket = join(dir, "control.sock");
-  const config = join(dir, "landscaper.json");
-  writeFileSync(config, JSON.stringify({ files: { allowedRoots: [dir] } }));
+  const configFile = join(dir, "landscaper.json");
+  writeFileSync(configFile, JSON.stringify({ files: { allowedRoots: [dir] }, ...config(net) }));
   const serve = net.spawn(net.a, [
     process.execPath,
     CLI,
     "serve",
     "--config",
-    config,
+    configFile,
     "--address",
     net.addrA,
     "--http-port",
@@ -61,8 +69,7 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   await controlRequest(socket, "PUT", `/v1/machines/${M}`, {
     kernel,
     initrd: kernel,
-    hostname: "rack1-u7",
-    job: { steps: [{ phase: "disko", run: "true", progress: 50 }], after: "none" },
+    ...registration(net),
   });
 
   // Chromium inside the client's namespace: a wrapper is its executable.
@@ -77,6 +84,21 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   await page.goto(`${base}/`);
   const card = page.locator(`article[data-mac="${M}"]`);
   await card.waitFor({ timeout: 10_000 });
+  return { net, dir, inB, page, card, base };
+}
+
+/** busybox udhcpc's options that make it a BIOS PXE client. */
+const PXE = ["-V", "PXEClient:Arch:00000:UNDI:002001", "-x", "0x5d:0000"];
+
+test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and installed from real clients", async (t) => {
+  const { net, inB, page, card, base } = await pageInNetns(
+    t,
+    () => ({}),
+    () => ({
+      hostname: "rack1-u7",
+      job: { steps: [{ phase: "disko", run: "true", progress: 50 }], after: "none" },
+    }),
+  );
   const stepShown = (text: string) =>
     card.locator("ol.steps li .text", { hasText: text }).first().waitFor({ timeout: 10_000 });
 
@@ -94,10 +116,7 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
     "1",
     "-s",
     "/bin/true",
-    "-V",
-    "PXEClient:Arch:00000:UNDI:002001",
-    "-x",
-    "0x5d:0000",
+    ...PXE,
   ]);
   await stepShown("DHCP answer to");
   const tftp = inB(["curl", "-sS", "-o", "/dev/null", `tftp://${net.addrA}/undionly.kpxe`]);
@@ -144,4 +163,48 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   );
   mkdirSync(OUT, { recursive: true });
   await page.screenshot({ path: join(OUT, "status-page-boot.png"), fullPage: true });
+});
+
+test("status page in DHCP server mode: the reserved address, and the leased one until released", async (t) => {
+  const host = (net: NetnsPair) => net.addrA.replace(/\.\d+$/, ".7");
+  const { net, dir, inB, page, card } = await pageInNetns(
+    t,
+    (n) => ({
+      dhcp: {
+        mode: "server",
+        server: { subnet: n.addrA.replace(/\.\d+$/, ".0/24"), pingMs: 0 },
+      },
+    }),
+    (n) => ({ hostname: "rack1-u8", ipv4: host(n) }),
+  );
+  const ip = host(net);
+  const addresses = async (text: string) => {
+    await card.locator(".addr", { hasText: text }).waitFor({ timeout: 10_000 });
+    assert.equal(await card.locator(".addr").textContent(), text);
+  };
+  await addresses(`reserved ${ip}`);
+  // udhcpc gets the reservation from Landscaper, the only DHCP server here; its script
+  // puts the address on the interface (the RELEASE is a unicast from it).
+  const script = join(dir, "udhcpc-bound");
+  writeFileSync(
+    script,
+    '#!/bin/sh\n[ "$1" = bound ] && ip addr replace "$ip/24" dev "$interface"\nexit 0\n',
+  );
+  chmodSync(script, 0o755);
+  const client = net.spawn(net.b, ["busybox", "udhcpc", "-f", "-i", net.ifB, "-s", script, ...PXE]);
+  await new LineWatcher(client.stderr!).waitFor(
+    (l) => l.includes(`lease of ${ip} obtained`),
+    15_000,
+    "udhcpc bound",
+  );
+  await addresses(`reserved ${ip} · leased ${ip}`);
+  const step = (text: string) =>
+    card.locator("ol.steps li .text", { hasText: text }).first().waitFor({ timeout: 10_000 });
+  await step(`DHCP address ${ip} leased`);
+  // SIGUSR2: busybox udhcpc releases its lease.
+  client.kill("SIGUSR2");
+  await step(`DHCP address ${ip} released`);
+  await addresses(`reserved ${ip}`);
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, "status-page-lease.png"), fullPage: true });
 });
