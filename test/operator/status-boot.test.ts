@@ -167,7 +167,7 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
 
 test("status page in DHCP server mode: the reserved address, and the leased one until released", async (t) => {
   const host = (net: NetnsPair) => net.addrA.replace(/\.\d+$/, ".7");
-  const { net, dir, inB, page, card } = await pageInNetns(
+  const { net, dir, page, card } = await pageInNetns(
     t,
     (n) => ({
       dhcp: {
