@@ -38,6 +38,7 @@ function describe(m: MachineView): string {
     `mac:        ${m.mac}`,
     `hostname:   ${m.hostname ?? "-"}`,
     `ipv4:       ${m.ipv4 ?? "-"}`,
+    `leased:     ${m.leasedIpv4 ?? "-"}`,
     `state:      ${m.state} (generation ${m.generation})`,
     `progress:   ${progressText(m) || "-"}`,
     `boot URL:   ${m.bootUrl}`,
@@ -94,11 +95,12 @@ export async function list(call: Call): Promise<number> {
     machines.length === 0
       ? "no machines registered\n"
       : table([
-          ["MAC", "HOSTNAME", "IPV4", "STATE", "GEN", "PROGRESS", "UPDATED"],
+          ["MAC", "HOSTNAME", "IPV4", "LEASED", "STATE", "GEN", "PROGRESS", "UPDATED"],
           ...machines.map((m) => [
             m.mac,
             m.hostname ?? "-",
             m.ipv4 ?? "-",
+            m.leasedIpv4 ?? "-",
             m.state,
             String(m.generation),
             progressText(m) || "-",

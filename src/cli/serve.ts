@@ -14,9 +14,10 @@ import { commandName, EXIT, type Call } from "./spec.js";
 
 /**
  * The config file (or defaults), then the flags over it, each at the config key its spec
- * names; every value is checked by mergeConfig.
+ * names; every value is checked by mergeConfig, the checks across keys are left to the
+ * caller (doctor turns them into findings).
  */
-export function configFromCall(call: Call): Config {
+export function mergedConfigFromCall(call: Call): Config {
   const over: Record<string, unknown> = {};
   for (const o of call.spec.options ?? []) {
     const given = call.options.get(o.name);
@@ -27,12 +28,17 @@ export function configFromCall(call: Call): Config {
     at[keys.at(-1)!] = given === true ? (o.sets ?? false) : given;
   }
   const file = stringOption(call, "config");
-  const config = mergeConfig(
+  return mergeConfig(
     file !== undefined ? loadConfigFile(file) : defaultConfig(),
     over,
     "command line",
   );
-  dhcpServerOf(config); // the checks across keys, once every source is in
+}
+
+/** mergedConfigFromCall, then the checks across keys, once every source is in. */
+export function configFromCall(call: Call): Config {
+  const config = mergedConfigFromCall(call);
+  dhcpServerOf(config);
   return config;
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { isIPv4 } from "node:net";
 import { parseCidr } from "../core/cidr.js";
-import { parseServerConfig, type ServerConfig } from "../dhcpd/config.js";
+import { checkApplianceAddress, parseServerConfig, type ServerConfig } from "../dhcpd/config.js";
 import { ConfigError } from "./error.js";
 
 export { ConfigError };
@@ -264,12 +264,20 @@ export function loadConfigFile(path: string, base: Config = defaultConfig()): Co
 }
 
 /**
- * The DHCP server mode's settings, typed, checked against the final `address`; null in
- * proxy mode. Throws ConfigError naming the key (server mode needs `dhcp.server.subnet`).
+ * The DHCP server mode's settings, typed, not yet checked against `address` (doctor
+ * reports that as a finding); null in proxy mode. Throws ConfigError naming the key
+ * (server mode needs `dhcp.server.subnet`).
  */
-export function dhcpServerOf(config: Config): ServerConfig | null {
+export function dhcpServerSettings(config: Config): ServerConfig | null {
   if (config.dhcp.mode !== "server") return null;
   if (config.dhcp.server === null)
     throw new ConfigError('dhcp.server.subnet: required when dhcp.mode is "server"');
-  return parseServerConfig(config.dhcp.server, "dhcp.server", config.address);
+  return parseServerConfig(config.dhcp.server, "dhcp.server");
+}
+
+/** dhcpServerSettings, checked against the final `address`. Throws ConfigError. */
+export function dhcpServerOf(config: Config): ServerConfig | null {
+  const server = dhcpServerSettings(config);
+  if (server) checkApplianceAddress(server.local, config.address);
+  return server;
 }

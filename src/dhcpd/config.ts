@@ -137,13 +137,7 @@ export function parseServerConfig(
 ): ServerConfig {
   if (!isObject(raw)) return fail(key, "expected an object", raw);
   const local = parseSubnet(raw, key, TOP_KEYS, 3600);
-  if (address !== undefined) {
-    const a = parseIp4(address);
-    if (a === null || !inSubnet(local, a))
-      throw new ConfigError(
-        `${key}.subnet: ${local.cidr} does not hold the appliance address ${address}`,
-      );
-  }
+  if (address !== undefined) checkApplianceAddress(local, address, key);
   const rawRelayed = raw.relayed ?? [];
   if (!Array.isArray(rawRelayed))
     return fail(`${key}.relayed`, "expected a list of subnets", rawRelayed);
@@ -174,6 +168,19 @@ export function parseServerConfig(
     allowOtherServers: allow as boolean,
     fsync: fsync as boolean,
   };
+}
+
+/**
+ * The appliance's own address must be a host of the local subnet: unrelayed clients get
+ * that subnet, and replies and boot URLs name the address. (A subnet reached only through
+ * relays goes in `relayed`, never here.) Throws ConfigError naming `KEY.subnet`.
+ */
+export function checkApplianceAddress(local: Subnet, address: string, key = "dhcp.server"): void {
+  const a = parseIp4(address);
+  if (a === null || !inSubnet(local, a))
+    throw new ConfigError(
+      `${key}.subnet: ${local.cidr} does not hold the appliance address ${address}`,
+    );
 }
 
 export function describeSubnet(s: Subnet): string {

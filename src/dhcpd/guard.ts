@@ -3,7 +3,7 @@
  * interface (the doctor's PXE probe: two DISCOVERs for made-up MACs) whether anything
  * else answers. Any DHCP server answers a DISCOVER; one that does is named in the error.
  */
-import { probePxeServers } from "../doctor/pxe-probe.js";
+import { probePxeServers, type ProbeResult } from "../doctor/pxe-probe.js";
 
 export interface OtherServer {
   /** Source address of the answer. */
@@ -34,7 +34,15 @@ export async function findOtherServers(
   clientPort = 68,
   serverPort = 67,
 ): Promise<OtherServer[]> {
-  const result = await probePxeServers(address, seconds, clientPort, serverPort);
+  return otherServers(await probePxeServers(address, seconds, clientPort, serverPort), address);
+}
+
+/**
+ * The servers in a probe's answers other than `address`, one per server (by option 54,
+ * else source): a proxyDHCP counts too, as it answers on port 67 beside ours. `doctor`
+ * reads a probe the same way, so it says what `serve` will do.
+ */
+export function otherServers(result: ProbeResult, address: string): OtherServer[] {
   const seen = new Map<string, OtherServer>();
   for (const a of result.answers) {
     if (a.from === address || a.serverId === address) continue;

@@ -67,7 +67,7 @@ export function portsToCheck(config: Config): PortToCheck[] {
       proto: "udp",
       port: config.dhcp.port,
       address: "0.0.0.0",
-      purpose: "proxyDHCP",
+      purpose: config.dhcp.mode === "server" ? "DHCP server" : "proxyDHCP",
       flag: "--dhcp-port",
     });
     ports.push({

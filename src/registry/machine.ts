@@ -117,6 +117,8 @@ export type MachineView = Pick<
   bmc: Bmc | null;
   /** The reserved address, dotted ("10.0.0.5"), or null. */
   ipv4: string | null;
+  /** Server mode: the address leased and not given back, from `events` (views.ts leasedIpv4). */
+  leasedIpv4: string | null;
 };
 
 /**

@@ -4,6 +4,7 @@ import type { Mac } from "../core/mac.js";
 import { generateEd25519 } from "../core/openssh-keys.js";
 import { pick } from "../core/pick.js";
 import { HEADLINE, type MachineRecord, type MachineView, type Registration } from "./machine.js";
+import { leasedIpv4 } from "./views.js";
 
 /** A fresh install token: 192 random bits, URL- and cmdline-safe. */
 export function newInstallToken(): string {
@@ -95,6 +96,7 @@ export function toView(m: MachineRecord, bootUrl: string): MachineView {
     updatedAt: m.updatedAt,
     bmc: m.bmc ?? null,
     ipv4: m.ipv4 == null ? null : formatIp4(m.ipv4),
+    leasedIpv4: leasedIpv4(m.events),
     events: [...m.events],
   };
 }

@@ -10,7 +10,7 @@ import { HEADLINE, type Headline, type MachineEvent, type MachineView } from "./
 /** What the status page reads of a machine. */
 export type StatusSource = Pick<
   MachineView,
-  Headline | "failure" | "registeredAt" | "updatedAt" | "events"
+  Headline | "failure" | "registeredAt" | "updatedAt" | "events" | "ipv4" | "leasedIpv4"
 >;
 
 /** What `landscaper watch` reads of the control API's machine (events only from a GET). */
@@ -78,7 +78,6 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** One line of human text per boot step. */
 /** Server mode's lease events, as the status page and `watch` say them. */
 const LEASE_TEXT: Record<string, string> = {
   ack: "leased",
@@ -87,6 +86,25 @@ const LEASE_TEXT: Record<string, string> = {
   "in use": "answers ping: not offered",
 };
 
+/**
+ * The address server mode leased the machine and it has not given back: the address of
+ * its last `dhcp-lease` ack not followed by a release or decline of that address; null
+ * when there is none (always in proxy mode). Read from the kept history, so it is what
+ * the events say: a lease that expired unrenewed still shows, and once a rearm has
+ * summarised the older generation it shows again at the next renewal.
+ */
+export function leasedIpv4(events: readonly MachineEvent[]): string | null {
+  let leased: string | null = null;
+  for (const e of events) {
+    if (e.type !== "dhcp-lease") continue;
+    const ip = str(e.ip);
+    if (e.lease === "ack") leased = ip;
+    else if ((e.lease === "released" || e.lease === "declined") && ip === leased) leased = null;
+  }
+  return leased;
+}
+
+/** One line of human text per boot step. */
 export function stepText(e: MachineEvent): string {
   switch (e.type) {
     case "dhcp": {
@@ -172,6 +190,8 @@ export function publicMachine(m: StatusSource): PublicMachine {
       : null,
     registeredAt: m.registeredAt,
     updatedAt: m.updatedAt,
+    ipv4: m.ipv4,
+    leasedIpv4: m.leasedIpv4,
     steps: m.events
       .filter((e) => e.generation === m.generation)
       // "complete" and "failed" already say it; their state event would repeat it

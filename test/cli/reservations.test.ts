@@ -89,9 +89,14 @@ test("machines add --ipv4: shown in list and show, kept on update, refused when 
   assert.equal(added.code, 0, added.stderr);
 
   const list = await cli("list");
-  assert.match(list.stdout, /^MAC\s+HOSTNAME\s+IPV4\s+STATE/);
-  assert.match(list.stdout, new RegExp(`^${WEB1}\\s+web-1\\s+10\\.0\\.0\\.21\\s+registered`, "m"));
-  assert.match((await cli("show", "web-1")).stdout, /^ipv4:\s+10\.0\.0\.21$/m);
+  assert.match(list.stdout, /^MAC\s+HOSTNAME\s+IPV4\s+LEASED\s+STATE/);
+  assert.match(
+    list.stdout,
+    new RegExp(`^${WEB1}\\s+web-1\\s+10\\.0\\.0\\.21\\s+-\\s+registered`, "m"),
+  );
+  const shown = (await cli("show", "web-1")).stdout;
+  assert.match(shown, /^ipv4:\s+10\.0\.0\.21$/m);
+  assert.match(shown, /^leased:\s+-$/m, "proxy mode leases nothing");
 
   // An update without --ipv4 keeps the address (as it keeps the host name).
   assert.equal((await add("web-1", "--cmdline", "quiet")).code, 0);

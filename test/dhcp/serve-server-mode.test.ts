@@ -20,6 +20,7 @@ import {
   writeClientHooks,
 } from "../support/dhcp-peers.js";
 import { startServe, type RunningServe } from "../support/appliance.js";
+import { landscaper } from "../cli/run.js";
 import { controlRequest } from "../../src/control/client.js";
 import { parsePacket, type DhcpPacket } from "../../src/dhcp/codec/packet.js";
 import * as o from "../../src/dhcp/codec/options.js";
@@ -111,7 +112,28 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
       `http://${LS}:${s.httpPort}/boot/${M.dhclient.replace(/:/g, "-")}.ipxe`,
     ]);
     assert.equal(script200, "200");
+
+    // The CLI shows the lease beside the (absent) reservation, until dhclient releases it.
+    const cli = (...a: string[]) => landscaper(["machines", ...a, "--socket", s.socket]);
+    const dotted = ip!.replace(/\./g, "\\.");
+    assert.match(
+      (await cli("show", M.dhclient)).stdout,
+      new RegExp(`^ipv4:       -\nleased:     ${dotted}\n`, "m"),
+    );
+    assert.match(
+      (await cli("list")).stdout,
+      new RegExp(`^${M.dhclient}  -         -     ${dotted} +booting `, "m"),
+    );
     lan.exec("dhclient", ["dhclient", "-r", ...dhclientFiles(dir, hooks.dhclient), "eth0"], 20_000);
+    const leased = async () =>
+      (
+        (await controlRequest(s.socket, "GET", `/v1/machines/${M.dhclient}`)).body as {
+          leasedIpv4: string | null;
+        }
+      ).leasedIpv4;
+    for (let i = 0; i < 50 && (await leased()) !== null; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.match((await cli("show", M.dhclient)).stdout, /^leased: {5}-$/m, "released");
   });
 
   await t.test("EDK2 PXE: an address plus the boot answer, then its file on 4011", async () => {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { netnsPairForTest, type NetnsPair } from "../support/netns-pair.js";
@@ -12,23 +12,31 @@ import { startServe, cleanup, serveInNetnsPair } from "../support/appliance.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
+/**
+ * Runs doctor in `ns`. Asynchronous: the test's event loop keeps draining the peers'
+ * stderr meanwhile (a dnsmasq with --log-dhcp blocks once its pipe is full).
+ */
 function doctor(
   ns: string,
   args: string[],
   asUser: string[] = [],
-): { status: number | null; findings: Finding[]; stderr: string } {
-  const r = spawnSync(
-    "ip",
-    ["netns", "exec", ns, ...asUser, process.execPath, CLI, "doctor", "--json", ...args],
-    { encoding: "utf8", timeout: 30_000 },
-  );
-  let findings: Finding[] = [];
-  try {
-    findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
-  } catch {
-    assert.fail(`doctor printed no JSON (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
-  return { status: r.status, findings, stderr: r.stderr };
+): Promise<{ status: number | null; findings: Finding[]; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "ip",
+      ["netns", "exec", ns, ...asUser, process.execPath, CLI, "doctor", "--json", ...args],
+      { encoding: "utf8", timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const status = err ? (typeof err.code === "number" ? err.code : null) : 0;
+        try {
+          const findings = (JSON.parse(stdout) as { findings: Finding[] }).findings;
+          resolve({ status, findings, stderr });
+        } catch {
+          reject(new Error(`doctor printed no JSON (status ${status}):\n${stdout}\n${stderr}`));
+        }
+      },
+    );
+  });
 }
 
 function find(findings: Finding[], check: RegExp): Finding {
@@ -60,7 +68,7 @@ test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP por
   ]);
   await new LineWatcher(http.stdout!).waitFor((l) => l === "listening", 10_000, "http holder");
 
-  const r = doctor(net.a, [
+  const r = await doctor(net.a, [
     "--address",
     net.addrA,
     "--http-port",
@@ -109,7 +117,7 @@ test("doctor: a DHCP server with a boot file is listed with its file", async (t)
     "--dhcp-boot=pxelinux.0",
   ]);
   await other.log.waitFor((l) => /DHCP, IP range/.test(l), 10_000, "dnsmasq up");
-  const r = doctor(net.a, [
+  const r = await doctor(net.a, [
     "--address",
     net.addrA,
     "--http-port",
@@ -129,11 +137,11 @@ test("doctor: a DHCP server with a boot file is listed with its file", async (t)
   assert.ok(!r.findings.some((f) => f.check === "DHCP server"), "a DHCP server was found");
 });
 
-test("doctor: without privilege, and with an address not on this host", (t) => {
+test("doctor: without privilege, and with an address not on this host", async (t) => {
   const { net, dir } = netnsPairForTest(t, "dr");
   chmodSync(dir, 0o755);
   const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"];
-  const r = doctor(
+  const r = await doctor(
     net.a,
     ["--address", "192.0.2.77", "--state-dir", join(dir, "state"), "--socket", join(dir, "c.sock")],
     nobody,
@@ -197,7 +205,7 @@ test("doctor finds a real Landscaper that answers unknown MACs, from the next na
     tftp: true,
     config: { dhcp: { answerUnknown: true } },
   });
-  const r = doctor(net.b, [
+  const r = await doctor(net.b, [
     "--address",
     net.addrB,
     "--http-port",
@@ -216,4 +224,150 @@ test("doctor finds a real Landscaper that answers unknown MACs, from the next na
   assert.match(other.message, /BIOS: undionly\.kpxe/);
   // Landscaper names the UEFI file only on port 4011, as dnsmasq does
   assert.match(other.message, /EFI: PXE options, no file/);
+});
+
+test("doctor in DHCP server mode: alone it will serve the subnet; beside dnsmasq it is a blocker", async (t) => {
+  const { net, dir } = netnsPairForTest(t, "ds");
+  const prefix = net.addrA.replace(/\.\d+$/, "");
+  const subnet = `${prefix}.0/24`;
+  const config = join(dir, "landscaper.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dhcp: { mode: "server", server: { subnet, range: `${prefix}.100-${prefix}.109` } },
+    }),
+  );
+  const args = [
+    "--config",
+    config,
+    "--address",
+    net.addrA,
+    "--http-port",
+    "8080",
+    "--state-dir",
+    join(dir, "state"),
+    "--socket",
+    join(dir, "control.sock"),
+    "--probe-seconds",
+    "2",
+  ];
+
+  const alone = await doctor(net.a, args);
+  assert.equal(alone.status, 0, JSON.stringify(alone.findings, null, 2));
+  assert.deepEqual(find(alone.findings, /^DHCP server$/), {
+    check: "DHCP server",
+    level: "ok",
+    message: `no other DHCP server answered within the probe window: Landscaper will be the DHCP server for ${subnet}`,
+  });
+  assert.deepEqual(find(alone.findings, /^DHCP server subnet$/), {
+    check: "DHCP server subnet",
+    level: "ok",
+    message: `${net.addrA} is a host of ${subnet} pool ${prefix}.100-${prefix}.109`,
+  });
+  assert.deepEqual(find(alone.findings, /^DHCP server interface$/), {
+    check: "DHCP server interface",
+    level: "ok",
+    message: `${subnet} is the network of ${net.ifA} (${net.addrA}/24)`,
+  });
+  assert.equal(find(alone.findings, /^UDP 67 /).check, "UDP 67 (DHCP server)");
+
+  const other = dnsmasq(net, net.b, dir, [
+    `--interface=${net.ifB}`,
+    "--bind-interfaces",
+    `--dhcp-range=${prefix}.50,${prefix}.59,255.255.255.0`,
+  ]);
+  // Each probe's made-up MAC gets the next free address of dnsmasq's range.
+  const offered = (f: Finding) =>
+    new RegExp(`offers addresses \\((${prefix.replace(/\./g, "\\.")}\\.5\\d)\\)`).exec(
+      f.message,
+    )?.[1] ?? "none";
+  await other.log.waitFor((l) => /DHCP, IP range/.test(l), 10_000, "dnsmasq up");
+  const beside = await doctor(net.a, args);
+  assert.equal(beside.status, 1, "another DHCP server is a blocker in server mode");
+  const blocker = find(beside.findings, /^other servers: /);
+  assert.deepEqual(blocker, {
+    check: `other servers: ${net.addrB}`,
+    level: "blocker",
+    message: `DHCP server ${net.addrB} offers addresses (${offered(blocker)}); in dhcp.mode "server" \`landscaper serve\` refuses to start while another DHCP server answers`,
+    fix: 'stop its DHCP on this network, or use dhcp.mode "proxy" beside it; --force-dhcp (dhcp.server.allowOtherServers) starts serve anyway, but should not be used: two DHCP servers on one network race for every client, which takes whichever answer comes first (conflicting addresses, boots that go astray)',
+  });
+  assert.ok(
+    !beside.findings.some((f) => f.check === "DHCP server"),
+    "no 'will be' once a rival answers",
+  );
+
+  // Forced, serve would start: the same server is a warning that still says why not.
+  const forced = await doctor(net.a, [...args, "--force-dhcp"]);
+  assert.equal(forced.status, 0, JSON.stringify(forced.findings, null, 2));
+  const rival = find(forced.findings, /^other servers: /);
+  assert.equal(rival.level, "warn");
+  assert.equal(
+    rival.message,
+    `DHCP server ${net.addrB} offers addresses (${offered(rival)}); dhcp.server.allowOtherServers (--force-dhcp) is set, so serve starts beside it`,
+  );
+
+  // In proxy mode the same dnsmasq is what Landscaper needs beside it.
+  const proxy = await doctor(net.a, [...args, "--dhcp-mode", "proxy"]);
+  assert.equal(proxy.status, 0, JSON.stringify(proxy.findings, null, 2));
+  assert.equal(find(proxy.findings, /^other servers: /).level, "ok");
+  assert.equal(find(proxy.findings, /^UDP 67 /).check, "UDP 67 (proxyDHCP)");
+  assert.ok(!proxy.findings.some((f) => f.check.startsWith("DHCP server ")));
+});
+
+test("doctor in DHCP server mode: an address outside the subnet, a subnet on no interface", async (t) => {
+  const { net, dir } = netnsPairForTest(t, "ds");
+  const config = join(dir, "landscaper.json");
+  writeFileSync(
+    config,
+    JSON.stringify({ dhcp: { mode: "server", server: { subnet: "192.0.2.0/24" } } }),
+  );
+  const r = await doctor(net.a, [
+    "--config",
+    config,
+    "--address",
+    net.addrA,
+    "--http-port",
+    "8080",
+    "--state-dir",
+    join(dir, "state"),
+    "--socket",
+    join(dir, "control.sock"),
+    "--no-probe",
+  ]);
+  assert.equal(r.status, 1);
+  assert.deepEqual(find(r.findings, /^DHCP server subnet$/), {
+    check: "DHCP server subnet",
+    level: "blocker",
+    message: `dhcp.server.subnet: 192.0.2.0/24 does not hold the appliance address ${net.addrA}; serve refuses this configuration`,
+    fix: "set dhcp.server.subnet to the network of the interface that holds `address` (clients that are not relayed get it); a subnet reached only through DHCP relays goes in dhcp.server.relayed",
+  });
+  assert.deepEqual(find(r.findings, /^DHCP server interface$/), {
+    check: "DHCP server interface",
+    level: "warn",
+    message: `192.0.2.0/24 is the network of none of this host's interfaces (lo 127.0.0.1/8, ${net.ifA} ${net.addrA}/24): clients would get a netmask and router for a network the appliance is not on`,
+    fix: "give the install LAN's interface a static address in dhcp.server.subnet with the same prefix, or set dhcp.server.subnet to that interface's network",
+  });
+  // serve itself refuses the same configuration, with the same words.
+  const serve = spawnSync(
+    "ip",
+    [
+      "netns",
+      "exec",
+      net.a,
+      process.execPath,
+      CLI,
+      "serve",
+      "--config",
+      config,
+      "--address",
+      net.addrA,
+      "--check-config",
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  assert.equal(serve.status, 1);
+  assert.equal(
+    serve.stderr,
+    `landscaper serve: dhcp.server.subnet: 192.0.2.0/24 does not hold the appliance address ${net.addrA}\n`,
+  );
 });

@@ -3,7 +3,7 @@
  * TFTP, HTTP) in one, and in the other busybox udhcpc as the PXE client, curl for TFTP and
  * HTTP, and headless Chromium (run inside that namespace through a wrapper) on the page.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
@@ -11,18 +11,29 @@ import { join, resolve } from "node:path";
 import { launchChromium } from "./chromium.js";
 import { controlRequest } from "../../src/control/client.js";
 import { serveInNetnsPair } from "../support/appliance.js";
+import { LineWatcher } from "../support/lines.js";
+import type { NetnsPair } from "../support/netns-pair.js";
 
 const OUT = resolve(import.meta.dirname, "../../../test-output");
 const M = "02:5e:00:00:0a:01";
 
-test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and installed from real clients", async (t) => {
+/**
+ * `landscaper serve` with `config` in namespace a (HTTP on 8092, DHCP, TFTP), machine M registered as
+ * `registration` says, headless Chromium inside namespace b on its status page.
+ */
+async function pageInNetns(
+  t: TestContext,
+  config: (net: NetnsPair) => Record<string, unknown>,
+  registration: (net: NetnsPair) => Record<string, unknown>,
+) {
   let closeBrowser = async () => {};
-  t.after(() => closeBrowser()); // first: before its namespace and dir go
-  const { net, dir, serve } = await serveInNetnsPair(t, "sb", {
+  t.after(() => closeBrowser()); // registered first, so it runs before the namespaces go
+  const { net, dir, serve } = await serveInNetnsPair(t, "sb", (n) => ({
     httpPort: 8092,
     dhcp: { port: 67, proxyPort: 4011 },
     tftp: true,
-  });
+    config: config(n),
+  }));
   const { socket, base } = serve;
   const inB = (cmd: string[]) => {
     const r = spawnSync("ip", ["netns", "exec", net.b, ...cmd], {
@@ -37,8 +48,7 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   await controlRequest(socket, "PUT", `/v1/machines/${M}`, {
     kernel,
     initrd: kernel,
-    hostname: "rack1-u7",
-    job: { steps: [{ phase: "disko", run: "true", progress: 50 }], after: "none" },
+    ...registration(net),
   });
 
   // Chromium inside the client's namespace: a wrapper is its executable.
@@ -52,6 +62,21 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   await page.goto(`${base}/`);
   const card = page.locator(`article[data-mac="${M}"]`);
   await card.waitFor({ timeout: 10_000 });
+  return { net, dir, inB, page, card, base };
+}
+
+/** busybox udhcpc's options that make it a BIOS PXE client. */
+const PXE = ["-V", "PXEClient:Arch:00000:UNDI:002001", "-x", "0x5d:0000"];
+
+test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and installed from real clients", async (t) => {
+  const { net, inB, page, card, base } = await pageInNetns(
+    t,
+    () => ({}),
+    () => ({
+      hostname: "rack1-u7",
+      job: { steps: [{ phase: "disko", run: "true", progress: 50 }], after: "none" },
+    }),
+  );
   const stepShown = (text: string) =>
     card.locator("ol.steps li .text", { hasText: text }).first().waitFor({ timeout: 10_000 });
 
@@ -69,10 +94,7 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
     "1",
     "-s",
     "/bin/true",
-    "-V",
-    "PXEClient:Arch:00000:UNDI:002001",
-    "-x",
-    "0x5d:0000",
+    ...PXE,
   ]);
   await stepShown("DHCP answer to");
   const tftp = inB(["curl", "-sS", "-o", "/dev/null", `tftp://${net.addrA}/undionly.kpxe`]);
@@ -119,4 +141,48 @@ test("status page shows DHCP, TFTP, script, kernel, initrd, job, phase and insta
   );
   mkdirSync(OUT, { recursive: true });
   await page.screenshot({ path: join(OUT, "status-page-boot.png"), fullPage: true });
+});
+
+test("status page in DHCP server mode: the reserved address, and the leased one until released", async (t) => {
+  const host = (net: NetnsPair) => net.addrA.replace(/\.\d+$/, ".7");
+  const { net, dir, page, card } = await pageInNetns(
+    t,
+    (n) => ({
+      dhcp: {
+        mode: "server",
+        server: { subnet: n.addrA.replace(/\.\d+$/, ".0/24"), pingMs: 0 },
+      },
+    }),
+    (n) => ({ hostname: "rack1-u8", ipv4: host(n) }),
+  );
+  const ip = host(net);
+  const addresses = async (text: string) => {
+    await card.locator(".addr", { hasText: text }).waitFor({ timeout: 10_000 });
+    assert.equal(await card.locator(".addr").textContent(), text);
+  };
+  await addresses(`reserved ${ip}`);
+  // udhcpc gets the reservation from Landscaper, the only DHCP server here; its script
+  // puts the address on the interface (the RELEASE is a unicast from it).
+  const script = join(dir, "udhcpc-bound");
+  writeFileSync(
+    script,
+    '#!/bin/sh\n[ "$1" = bound ] && ip addr replace "$ip/24" dev "$interface"\nexit 0\n',
+  );
+  chmodSync(script, 0o755);
+  const client = net.spawn(net.b, ["busybox", "udhcpc", "-f", "-i", net.ifB, "-s", script, ...PXE]);
+  await new LineWatcher(client.stderr!).waitFor(
+    (l) => l.includes(`lease of ${ip} obtained`),
+    15_000,
+    "udhcpc bound",
+  );
+  await addresses(`reserved ${ip} · leased ${ip}`);
+  const step = (text: string) =>
+    card.locator("ol.steps li .text", { hasText: text }).first().waitFor({ timeout: 10_000 });
+  await step(`DHCP address ${ip} leased`);
+  // SIGUSR2: busybox udhcpc releases its lease.
+  client.kill("SIGUSR2");
+  await step(`DHCP address ${ip} released`);
+  await addresses(`reserved ${ip}`);
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, "status-page-lease.png"), fullPage: true });
 });

@@ -146,6 +146,7 @@ test("the view: no token, no private key; the public key, boot URL and a copy of
     registeredAt: "T",
     updatedAt: "T",
     bmc: null,
+    leasedIpv4: null,
     events: r.events,
   });
   assert.notEqual(v.events, r.events);

@@ -155,6 +155,8 @@ test("publicMachine: the failure scrubbed with its log's tail; state lines that 
     },
     registeredAt: "r",
     updatedAt: "u",
+    ipv4: "10.0.0.21",
+    leasedIpv4: null,
     events: [
       { at: "t0", type: "registered", generation: 1, state: "registered" },
       { at: "t1", type: "state", generation: 1, state: "installing" },
@@ -178,6 +180,8 @@ test("publicMachine: the failure scrubbed with its log's tail; state lines that 
     },
     registeredAt: "r",
     updatedAt: "u",
+    ipv4: "10.0.0.21",
+    leasedIpv4: null,
     steps: [
       { at: "t0", type: "registered", text: "registered" },
       { at: "t1", type: "state", text: "now installing" },

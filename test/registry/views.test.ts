@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  leasedIpv4,
   logTail,
   publicMachine,
   scrubSecrets,
@@ -49,6 +50,8 @@ test("publicMachine whitelists fields and keeps this generation's steps", () => 
     cmdline: "console=ttyS0",
     installationHostPublicKey: "ssh-ed25519 AAAA",
     bootUrl: "http://x/boot/52:54:00:00:00:01.ipxe",
+    ipv4: "10.0.0.21",
+    leasedIpv4: "10.0.0.21",
     events: [
       { at: "t0", type: "registered", generation: 1, state: "registered" },
       { at: "t1", type: "rearmed", generation: 2, state: "registered" },
@@ -67,6 +70,8 @@ test("publicMachine whitelists fields and keeps this generation's steps", () => 
     "failure",
     "generation",
     "hostname",
+    "ipv4",
+    "leasedIpv4",
     "mac",
     "phase",
     "progress",
@@ -79,6 +84,32 @@ test("publicMachine whitelists fields and keeps this generation's steps", () => 
     p.steps.map((s) => s.text),
     ["re-armed (new generation)", "disko 10%"],
   );
+});
+
+test("leasedIpv4: the last ACKed address until that address is released or declined", () => {
+  const lease = (lease: string, ip: string, generation = 1) =>
+    event({ at: "t", generation, state: "registered", type: "dhcp-lease", lease, ip });
+  const other = event({ at: "t", generation: 1, state: "registered", type: "dhcp" });
+  assert.equal(leasedIpv4([]), null);
+  assert.equal(leasedIpv4([other]), null, "proxy mode: no lease events");
+  assert.equal(leasedIpv4([lease("ack", "10.0.0.7"), other]), "10.0.0.7");
+  assert.equal(leasedIpv4([lease("ack", "10.0.0.7"), lease("released", "10.0.0.7")]), null);
+  assert.equal(leasedIpv4([lease("ack", "10.0.0.7"), lease("declined", "10.0.0.7")]), null);
+  // A release of an older address leaves the newer lease standing.
+  assert.equal(
+    leasedIpv4([lease("ack", "10.0.0.7"), lease("ack", "10.0.0.8"), lease("released", "10.0.0.7")]),
+    "10.0.0.8",
+  );
+  assert.equal(
+    leasedIpv4([
+      lease("ack", "10.0.0.7"),
+      lease("released", "10.0.0.7"),
+      lease("ack", "10.0.0.7", 2),
+    ]),
+    "10.0.0.7",
+    "leased again, in a later generation",
+  );
+  assert.equal(leasedIpv4([lease("ack", "10.0.0.7"), lease("in use", "10.0.0.9")]), "10.0.0.7");
 });
 
 test("stepText says what a power action did, and why one failed, without file paths", () => {

@@ -327,8 +327,8 @@ test("the CLI: table, --json, and a clear error when the socket is missing", asy
   );
   assert.match(add.stdout, /registered aa:bb:cc:dd:ee:01 \(generation 1\)/);
   const list = await cli("list");
-  assert.match(list.stdout, /^MAC\s+HOSTNAME\s+IPV4\s+STATE/);
-  assert.match(list.stdout, /aa:bb:cc:dd:ee:01\s+db-1\s+-\s+registered\s+1/);
+  assert.match(list.stdout, /^MAC\s+HOSTNAME\s+IPV4\s+LEASED\s+STATE/);
+  assert.match(list.stdout, /aa:bb:cc:dd:ee:01\s+db-1\s+-\s+-\s+registered\s+1/);
   const json = JSON.parse((await cli("list", "--json")).stdout) as { mac: string }[];
   assert.equal(json[0]?.mac, "aa:bb:cc:dd:ee:01");
   assert.match(

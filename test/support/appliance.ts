@@ -145,15 +145,19 @@ export async function tokenFromScript(base: string, mac: string): Promise<string
   return m[1];
 }
 
+type PairServeOptions = Omit<ServeOptions, "dir" | "prefix" | "address">;
+
 /**
  * `landscaper serve` in namespace `a` of a fresh netns pair (see netns-pair.ts), at its
  * address, with a fresh dir; `b` is the LAN's other host. Serve, namespaces and dir are
  * removed after the test.
  */
+
 export async function serveInNetnsPair(
   t: TestContext,
   tag: string,
-  opts: Omit<ServeOptions, "dir" | "prefix" | "address">,
+  /** Or a function of the pair, for settings that name its addresses. */
+  opts: PairServeOptions | ((net: NetnsPair) => PairServeOptions),
 ): Promise<{ net: NetnsPair; dir: string; serve: RunningServe }> {
   const net = createNetnsPair(tag);
   const dir = mkdtempSync(join(tmpdir(), `lst-${tag}-`));
@@ -164,7 +168,7 @@ export async function serveInNetnsPair(
     rmSync(dir, { recursive: true, force: true });
   });
   serve = await startServe({
-    ...opts,
+    ...(typeof opts === "function" ? opts(net) : opts),
     dir,
     prefix: ["ip", "netns", "exec", net.a],
     address: net.addrA,

@@ -32,7 +32,7 @@ main { padding: 1rem; display: grid; gap: 1rem;
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
   padding: .8rem 1rem; min-width: 0; }
 .card h2 { font-size: 1.05rem; margin: 0; overflow-wrap: anywhere; }
-.mac { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem; color: var(--muted); }
+.mac, .addr { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem; color: var(--muted); }
 .top { display: flex; justify-content: space-between; gap: .5rem; align-items: start; }
 .state { font-size: .75rem; font-weight: 600; text-transform: uppercase; letter-spacing: .04em;
   padding: .15rem .5rem; border-radius: 999px; color: #fff; white-space: nowrap; }
@@ -85,6 +85,13 @@ function rel(iso, start) {
   return s < 60 ? "+" + s + "s" : s < 3600 ? "+" + Math.floor(s / 60) + "m" + (s % 60) + "s"
     : "+" + Math.floor(s / 3600) + "h" + Math.floor((s % 3600) / 60) + "m";
 }
+// The reserved address and, in DHCP server mode, the one leased now; nothing when neither.
+function addresses(m) {
+  const parts = [];
+  if (m.ipv4) parts.push("reserved " + m.ipv4);
+  if (m.leasedIpv4) parts.push("leased " + m.leasedIpv4);
+  return parts.length ? '<div class="addr">' + esc(parts.join(" · ")) + "</div>" : "";
+}
 function card(m) {
   const pct = m.state === "installed" ? 100 : m.progress == null ? 0 : Math.max(0, Math.min(100, m.progress));
   const phase = m.state === "installed" ? "installed" : m.phase ? m.phase : m.state === "registered" ? "waiting for the machine to boot" : m.state;
@@ -95,7 +102,7 @@ function card(m) {
     (m.failure.logTail ? "<details open><summary>log tail</summary><pre class=\\"log\\">" + esc(m.failure.logTail) + "</pre></details>" : "") : "";
   return '<article class="card s-' + esc(m.state) + '-card" data-mac="' + esc(m.mac) + '" data-state="' + esc(m.state) + '">' +
     '<div class="top"><div><h2>' + esc(m.hostname || m.mac) + '</h2><div class="mac">' + (m.hostname ? esc(m.mac) + " · " : "") +
-    "gen " + esc(m.generation) + '</div></div><span class="state s-' + esc(m.state) + '">' + esc(m.state) + "</span></div>" +
+    "gen " + esc(m.generation) + "</div>" + addresses(m) + '</div><span class="state s-' + esc(m.state) + '">' + esc(m.state) + "</span></div>" +
     '<div class="phase">' + esc(phase) + (m.progress != null && m.state !== "installed" ? " · " + esc(pct) + "%" : "") + "</div>" +
     '<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="' + pct + '"><div style="width:' + pct + '%"></div></div>' +
     failure + '<details class="steps-d"' + ((chosen.has(m.mac) ? chosen.get(m.mac) : m.state !== "failed") ? " open" : "") + "><summary>boot steps (" + m.steps.length + ")</summary><ol class=\\"steps\\">" + steps + "</ol></details></article>";
