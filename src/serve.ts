@@ -51,9 +51,17 @@ export async function startAppliance(config: Config, log: Logger): Promise<Appli
   // Before anything listens (the control socket says "up" to whoever waits on it): a second
   // DHCP server on the LAN stops the start, unless forced.
   if (leaseConfig) {
-    const others = await refuseOtherServers(config.address, leaseConfig.allowOtherServers);
+    const { others, unchecked } = await refuseOtherServers(
+      config.address,
+      leaseConfig.allowOtherServers,
+    );
     if (others.length > 0)
       log.warn({ others }, "another DHCP server answers here; starting anyway (forced)");
+    if (unchecked)
+      log.warn(
+        { why: unchecked },
+        "could not look for another DHCP server; starting anyway (forced)",
+      );
   }
   await registry.load();
   const base = { config, log, metrics };

@@ -6,7 +6,7 @@ import {
   type Config,
 } from "../config/config.js";
 import { createLogger } from "../core/log.js";
-import { OtherDhcpServerError } from "../dhcpd/guard.js";
+import { DhcpProbeUnavailableError, OtherDhcpServerError } from "../dhcpd/guard.js";
 import { startAppliance, type Appliance } from "../serve.js";
 import { command } from "./commands.js";
 import { flag, parseCall, stringOption, UsageError } from "./parse.js";
@@ -68,8 +68,9 @@ export async function run(call: Call): Promise<number> {
   try {
     appliance = await startAppliance(config, log);
   } catch (e) {
-    // Not a bug: the LAN has another DHCP server. One line, no stack.
-    if (!(e instanceof OtherDhcpServerError)) throw e;
+    // Not a bug: the LAN has another DHCP server, or the check for one cannot run. One
+    // line, no stack.
+    if (!(e instanceof OtherDhcpServerError || e instanceof DhcpProbeUnavailableError)) throw e;
     process.stderr.write(`${commandName(call.spec)}: ${e.message}\n`);
     return EXIT.failed;
   }

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lan } from "../support/netns.js";
+import { LineWatcher } from "../support/lines.js";
 import {
   dhclientCommand,
   dhclientFiles,
@@ -223,9 +224,36 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
   );
 
   await t.test(
-    "a second DHCP server: serve refuses to start naming it; --force-dhcp starts",
+    "UDP 68 held without sharing: serve refuses naming the holder; --force-dhcp starts",
     async () => {
       assert.equal(await s.stop(), 0, s.stderr());
+      // A socket without SO_REUSEADDR, as some DHCP clients hold it: the probe cannot bind.
+      const holder = lan.spawn("ls", [
+        process.execPath,
+        "-e",
+        "require('dgram').createSocket('udp4').bind(68, () => console.log('held'))",
+      ]);
+      try {
+        await new LineWatcher(holder.stdout!).waitFor((l) => l === "held", 10_000, "68 held");
+        await assert.rejects(
+          start(),
+          new RegExp(
+            `serve exited 1: .*cannot look for another DHCP server before serving: UDP 68 is held by pid ${holder.pid} \\(.*node -e .*\\) on 0\\.0\\.0\\.0; free UDP port 68`,
+            "s",
+          ),
+        );
+        const forced = (serve = await start(["--force-dhcp"]));
+        assert.match(forced.stderr(), /could not look for another DHCP server; starting anyway/);
+        assert.equal(await forced.stop(), 0, forced.stderr());
+      } finally {
+        holder.kill();
+      }
+    },
+  );
+
+  await t.test(
+    "a second DHCP server: serve refuses to start naming it; --force-dhcp starts",
+    async () => {
       await startSiteDhcp(
         (c) => lan.spawn("site", c),
         dir,
