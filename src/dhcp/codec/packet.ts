@@ -220,15 +220,22 @@ export function encodePacket(p: EncodeInput, maxLength = DHCP_DEFAULT_MAX_LENGTH
 
   let i = OPTIONS_OFFSET;
   for (const [code, value] of p.options) {
-    let off = 0;
-    do {
+    if (value.length <= 255) {
+      // Nearly every option: one instance, copied without a view object per option.
+      buf[i++] = code;
+      buf[i++] = value.length;
+      buf.set(value, i);
+      i += value.length;
+      continue;
+    }
+    for (let off = 0; off < value.length;) {
       const n = Math.min(255, value.length - off);
       buf[i++] = code;
       buf[i++] = n;
       buf.set(value.subarray(off, off + n), i);
       i += n;
       off += n;
-    } while (off < value.length);
+    }
   }
   buf[i] = OPT_END;
   return buf;

@@ -80,6 +80,23 @@ function seconds(n: number): Buffer {
   return b;
 }
 
+/** Lease time, T1 (half) and T2 (7/8): per subnet, built once like its other options. */
+const leaseTimes = new WeakMap<Subnet, Options>();
+
+function leaseTimesOf(s: Subnet): Options {
+  let o = leaseTimes.get(s);
+  if (!o) {
+    const lease = s.leaseSeconds;
+    o = [
+      [OPT_SERVER.leaseTime, seconds(lease)],
+      [OPT_SERVER.renewalT1, seconds(Math.floor(lease / 2))],
+      [OPT_SERVER.rebindingT2, seconds(Math.floor((lease * 7) / 8))],
+    ];
+    leaseTimes.set(s, o);
+  }
+  return o;
+}
+
 /**
  * Encodes the reply. The cache's address goes in option 54 and, for a network-boot client,
  * siaddr (the boot server); `boot` is the proxy's choice for such a client, or null.
@@ -112,14 +129,7 @@ export function encodeServerReply(
     [OPT.messageType, answer.type === "offer" ? TYPE.offer : TYPE.ack],
     [OPT.serverId, sid],
   ];
-  if (answer.type !== "inform") {
-    const lease = answer.subnet.leaseSeconds;
-    options.push(
-      [OPT_SERVER.leaseTime, seconds(lease)],
-      [OPT_SERVER.renewalT1, seconds(Math.floor(lease / 2))],
-      [OPT_SERVER.rebindingT2, seconds(Math.floor((lease * 7) / 8))],
-    );
-  }
+  if (answer.type !== "inform") options.push(...leaseTimesOf(answer.subnet));
   options.push(...optionsOf(answer.subnet));
   if (boot) pushBootOptions(options, req, boot, cache);
   // Clients may take more than 548 bytes when they say so (option 57), up to one frame.
