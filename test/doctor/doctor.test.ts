@@ -39,6 +39,25 @@ function doctor(
   });
 }
 
+/** doctor's flags for an appliance at `address`, HTTP on `port`, probing for 2 s by default. */
+const at = (
+  address: string,
+  port: number,
+  stateDir: string,
+  socket: string,
+  probe = ["--probe-seconds", "2"],
+) => [
+  "--address",
+  address,
+  "--http-port",
+  String(port),
+  "--state-dir",
+  stateDir,
+  "--socket",
+  socket,
+  ...probe,
+];
+
 function find(findings: Finding[], check: RegExp): Finding {
   const f = findings.find((x) => check.test(x.check));
   assert.ok(f, `no finding ${check}; have:\n${JSON.stringify(findings, null, 2)}`);
@@ -68,18 +87,10 @@ test("doctor: finds a proxyDHCP on the LAN and names who holds TFTP and HTTP por
   ]);
   await new LineWatcher(http.stdout!).waitFor((l) => l === "listening", 10_000, "http holder");
 
-  const r = await doctor(net.a, [
-    "--address",
-    net.addrA,
-    "--http-port",
-    "8080",
-    "--state-dir",
-    join(dir, "state"),
-    "--socket",
-    join(dir, "run", "control.sock"),
-    "--probe-seconds",
-    "2",
-  ]);
+  const r = await doctor(
+    net.a,
+    at(net.addrA, 8080, join(dir, "state"), join(dir, "run", "control.sock")),
+  );
   assert.equal(r.status, 1, "a blocker makes a non-zero exit");
   assert.equal(find(r.findings, /^address$/).level, "ok");
   assert.equal(find(r.findings, /^UDP 67 /).level, "ok");
@@ -117,18 +128,7 @@ test("doctor: a DHCP server with a boot file is listed with its file", async (t)
     "--dhcp-boot=pxelinux.0",
   ]);
   await other.log.waitFor((l) => /DHCP, IP range/.test(l), 10_000, "dnsmasq up");
-  const r = await doctor(net.a, [
-    "--address",
-    net.addrA,
-    "--http-port",
-    "8080",
-    "--state-dir",
-    join(dir, "state"),
-    "--socket",
-    join(dir, "control.sock"),
-    "--probe-seconds",
-    "2",
-  ]);
+  const r = await doctor(net.a, at(net.addrA, 8080, join(dir, "state"), join(dir, "control.sock")));
   assert.equal(r.status, 0, JSON.stringify(r.findings, null, 2));
   const pxe = find(r.findings, /^other servers: /);
   assert.equal(pxe.level, "warn");
@@ -205,18 +205,7 @@ test("doctor finds a real Landscaper that answers unknown MACs, from the next na
     tftp: true,
     config: { dhcp: { answerUnknown: true } },
   });
-  const r = await doctor(net.b, [
-    "--address",
-    net.addrB,
-    "--http-port",
-    "8091",
-    "--state-dir",
-    join(dir, "b-state"),
-    "--socket",
-    join(dir, "b.sock"),
-    "--probe-seconds",
-    "2",
-  ]);
+  const r = await doctor(net.b, at(net.addrB, 8091, join(dir, "b-state"), join(dir, "b.sock")));
   assert.equal(r.status, 0, JSON.stringify(r.findings, null, 2));
   const other = find(r.findings, new RegExp(`^other servers: ${net.addrA.replace(/\./g, "\\.")}$`));
   assert.equal(other.level, "warn");
@@ -240,16 +229,7 @@ test("doctor in DHCP server mode: alone it will serve the subnet; beside dnsmasq
   const args = [
     "--config",
     config,
-    "--address",
-    net.addrA,
-    "--http-port",
-    "8080",
-    "--state-dir",
-    join(dir, "state"),
-    "--socket",
-    join(dir, "control.sock"),
-    "--probe-seconds",
-    "2",
+    ...at(net.addrA, 8080, join(dir, "state"), join(dir, "control.sock")),
   ];
 
   const alone = await doctor(net.a, args);
@@ -324,15 +304,7 @@ test("doctor in DHCP server mode: an address outside the subnet, a subnet on no 
   const r = await doctor(net.a, [
     "--config",
     config,
-    "--address",
-    net.addrA,
-    "--http-port",
-    "8080",
-    "--state-dir",
-    join(dir, "state"),
-    "--socket",
-    join(dir, "control.sock"),
-    "--no-probe",
+    ...at(net.addrA, 8080, join(dir, "state"), join(dir, "control.sock"), ["--no-probe"]),
   ]);
   assert.equal(r.status, 1);
   assert.deepEqual(find(r.findings, /^DHCP server subnet$/), {
