@@ -4,10 +4,9 @@
 // the operator gives one; without either the evaluation stops, saying what to set.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseServerConfig } from "../../src/dhcpd/config.js";
-import { evalExpr, evalJson, nixEval, root, run, scratch } from "./nix-tools.js";
+import { evalExpr, evalJson, nixEval, root, checkConfigText } from "./nix-tools.js";
 
 interface Served {
   config: {
@@ -55,15 +54,7 @@ function refusal(...modules: string[]): string {
 /** landscaper serve --check-config on the rendered text (the build-time check) accepts it
  * in server mode. What dhcp.server holds is parseServerConfig's to say (checked apart). */
 function checkConfig(text: string, name: string): void {
-  const file = join(scratch, `${name}.json`);
-  writeFileSync(file, text);
-  const check = run(process.execPath, [
-    join(root, "dist/src/cli/main.js"),
-    "serve",
-    "--check-config",
-    "--config",
-    file,
-  ]);
+  const check = checkConfigText(text, name);
   assert.equal(check.status, 0, `landscaper serve --check-config refused it:\n${check.stderr}`);
   const effective = JSON.parse(check.stdout) as { dhcp: { mode: string } };
   assert.equal(effective.dhcp.mode, "server");

@@ -3,9 +3,7 @@
 // nixpkgs' own option types and priorities, derivation-like packages).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { evalExpr, evalJson, root, run, scratch } from "./nix-tools.js";
+import { evalExpr, evalJson, checkConfigText } from "./nix-tools.js";
 
 interface Appliance {
   unit: {
@@ -102,15 +100,7 @@ test("the appliance's rendered config is checked at build time and accepted by l
   assert.equal(rendered.address, "192.168.10.2");
   assert.match((rendered.ipxe as { dir: string }).dir, /^\/nix\/store\/[a-z0-9]{32}-ipxe-/);
 
-  const file = join(scratch, "appliance.json");
-  writeFileSync(file, a.configText);
-  const check = run(process.execPath, [
-    join(root, "dist/src/cli/main.js"),
-    "serve",
-    "--check-config",
-    "--config",
-    file,
-  ]);
+  const check = checkConfigText(a.configText, "appliance");
   assert.equal(check.status, 0, `landscaper serve --check-config refused it:\n${check.stderr}`);
   const effective = JSON.parse(check.stdout) as Record<string, unknown>;
   assert.equal(effective.address, "192.168.10.2");

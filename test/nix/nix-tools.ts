@@ -81,6 +81,22 @@ export function evalJson(file: string, expr: string, extra = "{ }"): unknown {
   return JSON.parse(r.stdout);
 }
 
+/**
+ * `landscaper serve --check-config` on `text`, written to scratch as `name`.json: the
+ * build-time check the NixOS module runs on the rendered settings. The caller judges.
+ */
+export function checkConfigText(text: string, name: string): Run {
+  const file = join(scratch, `${name}.json`);
+  writeFileSync(file, text);
+  return run(process.execPath, [
+    join(root, "dist/src/cli/main.js"),
+    "serve",
+    "--check-config",
+    "--config",
+    file,
+  ]);
+}
+
 /** Keep a JSON document under test-output/ for people to read. */
 export function keepJson(name: string, value: unknown): string {
   const file = join(root, "test-output/nix", name);

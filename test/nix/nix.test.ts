@@ -4,7 +4,7 @@
 // shellcheck. The module evaluations are in appliance, installer, disko and nixops4.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultConfig, loadConfigFile } from "../../src/config/config.js";
 import {
@@ -16,6 +16,7 @@ import {
   root,
   run,
   scratch,
+  checkConfigText,
 } from "./nix-tools.js";
 
 test("every .nix file parses (nix-instantiate --parse)", () => {
@@ -69,17 +70,10 @@ const EXAMPLES: Record<string, unknown> = {
 for (const [name, settings] of Object.entries(EXAMPLES)) {
   test(`rendered settings are a config Landscaper accepts: ${name}`, () => {
     const text = renderSettings(settings);
-    const file = join(scratch, `settings-${name.replaceAll(" ", "-")}.json`);
-    writeFileSync(file, text);
-    const loaded = loadConfigFile(file);
+    const base = `settings-${name.replaceAll(" ", "-")}`;
     // The real command line, as the NixOS module's build-time check runs it.
-    const check = run(process.execPath, [
-      join(root, "dist/src/cli/main.js"),
-      "serve",
-      "--check-config",
-      "--config",
-      file,
-    ]);
+    const check = checkConfigText(text, base);
+    const loaded = loadConfigFile(join(scratch, `${base}.json`));
     assert.equal(check.status, 0, `landscaper serve --check-config refused it:\n${check.stderr}`);
     assert.deepEqual(JSON.parse(check.stdout), JSON.parse(JSON.stringify(loaded)));
     const given = settings as Record<string, unknown>;
@@ -143,15 +137,7 @@ test("shell scripts under nbp/ pass sh -n and shellcheck -s sh", () => {
 test("a wrongly typed value renders, and the module's build-time --check-config refuses it by key", () => {
   // settings.nix checks key names only; value types are Landscaper's to judge, which is
   // why services.landscaper runs `serve --check-config` on the rendered file.
-  const file = join(scratch, "settings-bad-type.json");
-  writeFileSync(file, renderSettings({ http: { port: "80" } }));
-  const check = run(process.execPath, [
-    join(root, "dist/src/cli/main.js"),
-    "serve",
-    "--check-config",
-    "--config",
-    file,
-  ]);
+  const check = checkConfigText(renderSettings({ http: { port: "80" } }), "settings-bad-type");
   assert.notEqual(check.status, 0);
   assert.match(check.stderr, /http\.port/);
 });
