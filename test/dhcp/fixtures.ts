@@ -1,13 +1,15 @@
 /** The firmware captures (copied from the lab's reference set) as parsed DHCP packets. */
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import type { BootPlan } from "../../src/boot/plan.js";
+import { UNKNOWN, type BootOracle, type BootPlan } from "../../src/boot/plan.js";
+import { defaultConfig, type Config } from "../../src/config/config.js";
 import { BootUrls } from "../../src/boot/urls.js";
 import type { Mac } from "../../src/core/mac.js";
 import { Tally } from "../../src/core/tally.js";
 import type { DhcpHandlerDeps } from "../../src/dhcp/server/handler.js";
 import { replyCache } from "../../src/dhcp/server/reply.js";
 import { readPcapUdp, type UdpDatagram } from "../support/pcap.js";
+import { installPlan } from "../support/context.js";
 
 const dir = fileURLToPath(new URL("../../../test/fixtures/pcap/", import.meta.url));
 
@@ -67,5 +69,26 @@ export function offlineHandlerDeps(
     tally: new Tally(pino({ level: "silent" })),
     log: pino({ level: "silent" }),
     ...extra,
+  };
+}
+
+/** The default config on loopback with both DHCP ports ephemeral: a started service's. */
+export function loopbackDhcpConfig(): Config {
+  const config = defaultConfig();
+  config.address = "127.0.0.1";
+  config.dhcp.port = 0;
+  config.dhcp.proxyPort = 0;
+  return config;
+}
+
+/** An oracle that installs the `armed` MACs and knows no other; steps go to `noteBootStep`. */
+export function armedOracle(
+  urls: BootUrls,
+  armed: readonly Mac[],
+  noteBootStep: BootOracle["noteBootStep"] = () => undefined,
+): BootOracle {
+  return {
+    bootFor: (mac) => (armed.includes(mac) ? installPlan(mac, urls) : UNKNOWN),
+    noteBootStep,
   };
 }

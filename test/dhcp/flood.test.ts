@@ -12,30 +12,21 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startDhcpServer } from "../../src/dhcp/server/server.js";
-import { defaultConfig } from "../../src/config/config.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import type { Mac } from "../../src/core/mac.js";
-import { UNKNOWN, type BootOracle } from "../../src/boot/plan.js";
 import { BootUrls } from "../../src/boot/urls.js";
-import { installPlan, serverContext } from "../support/context.js";
-import { EDK2_PROXY_REQUEST } from "./fixtures.js";
+import { serverContext } from "../support/context.js";
+import { armedOracle, EDK2_PROXY_REQUEST, loopbackDhcpConfig } from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
 
 const ARMED = "02:22:00:00:00:02" as Mac;
 const flooder = fileURLToPath(new URL("../../scripts/bench/hostile-flood.js", import.meta.url));
 
 test("a 3 s flood of mutated packets: no failure, counted, the real client answered", async (t) => {
-  const config = defaultConfig();
-  config.address = "127.0.0.1";
-  config.dhcp.port = 0;
-  config.dhcp.proxyPort = 0;
+  const config = loopbackDhcpConfig();
   const urls = new BootUrls(config.address, 8080);
-  const oracle: BootOracle = {
-    // The captures' MAC is armed too: mutated packets that still parse get answers.
-    bootFor: (mac) =>
-      mac === ARMED || mac === "52:54:00:12:34:56" ? installPlan(mac, urls) : UNKNOWN,
-    noteBootStep: () => undefined,
-  };
+  // The captures' MAC is armed too: mutated packets that still parse get answers.
+  const oracle = armedOracle(urls, [ARMED, "52:54:00:12:34:56" as Mac]);
   const metrics = createMetrics();
   const svc = await startDhcpServer(serverContext(config, { oracle, urls, metrics }));
   const client = dgram.createSocket("udp4");

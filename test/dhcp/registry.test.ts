@@ -5,12 +5,11 @@ import dgram from "node:dgram";
 import { once } from "node:events";
 import { pino } from "pino";
 import { startDhcpServer } from "../../src/dhcp/server/server.js";
-import { defaultConfig } from "../../src/config/config.js";
 import { BootUrls } from "../../src/boot/urls.js";
 import { parseMac, type Mac } from "../../src/core/mac.js";
 import { MINIMAL_REGISTRATION, testRegistry, tokenOf } from "../support/registry.js";
 import { parsePacket } from "../../src/dhcp/codec/packet.js";
-import { EDK2_PROXY_REQUEST } from "./fixtures.js";
+import { EDK2_PROXY_REQUEST, loopbackDhcpConfig } from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
 
 const mac = parseMac("02:33:00:00:00:01") as Mac;
@@ -19,10 +18,7 @@ for (const afterInstall of ["local-boot", "ignore"] as const) {
   test(`registered -> answered with an event; installed with afterInstall ${afterInstall}`, async (t) => {
     const { registry, metrics, cleanup } = await testRegistry({ afterInstall });
     const log = pino({ level: "silent" });
-    const config = defaultConfig();
-    config.address = "127.0.0.1";
-    config.dhcp.port = 0;
-    config.dhcp.proxyPort = 0;
+    const config = loopbackDhcpConfig();
     const urls = new BootUrls(config.address, 8080);
     const svc = await startDhcpServer({ config, oracle: registry, urls, log, metrics });
     const client = dgram.createSocket("udp4");

@@ -4,16 +4,20 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { once } from "node:events";
 import { startDhcpServer } from "../../src/dhcp/server/server.js";
-import { defaultConfig } from "../../src/config/config.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { createLogger } from "../../src/core/log.js";
 import type { Mac } from "../../src/core/mac.js";
-import { UNKNOWN, type BootOracle, type BootStep } from "../../src/boot/plan.js";
+import type { BootStep } from "../../src/boot/plan.js";
 import { BootUrls } from "../../src/boot/urls.js";
-import { installPlan, serverContext } from "../support/context.js";
+import { serverContext } from "../support/context.js";
 import { parsePacket } from "../../src/dhcp/codec/packet.js";
 import * as o from "../../src/dhcp/codec/options.js";
-import { EDK2_PROXY_REQUEST, IPXE_EFI_DISCOVER } from "./fixtures.js";
+import {
+  armedOracle,
+  EDK2_PROXY_REQUEST,
+  IPXE_EFI_DISCOVER,
+  loopbackDhcpConfig,
+} from "./fixtures.js";
 import { rewrite } from "./rewrite.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,17 +29,11 @@ const ARMED = "02:22:00:00:00:01" as Mac;
 
 async function start(arm64: string | null = null) {
   const steps: Array<[Mac, BootStep]> = [];
-  const config = defaultConfig();
-  config.address = "127.0.0.1";
-  config.dhcp.port = 0;
-  config.dhcp.proxyPort = 0;
+  const config = loopbackDhcpConfig();
   config.http.port = 8080;
   config.ipxe.arm64 = arm64;
   const urls = new BootUrls(config.address, 8080);
-  const oracle: BootOracle = {
-    bootFor: (mac) => (mac === ARMED ? installPlan(mac, urls) : UNKNOWN),
-    noteBootStep: (mac, step) => steps.push([mac, step]),
-  };
+  const oracle = armedOracle(urls, [ARMED], (mac, step) => steps.push([mac, step]));
   const metrics = createMetrics();
   const svc = await startDhcpServer(
     serverContext(config, { oracle, urls, metrics, log: createLogger("test", "warn") }),
@@ -160,9 +158,7 @@ test("a port in use is a clear startup error, nothing left bound", async () => {
   const blocker = dgram.createSocket("udp4");
   blocker.bind(0, "127.0.0.1");
   await once(blocker, "listening");
-  const config = defaultConfig();
-  config.address = "127.0.0.1";
-  config.dhcp.port = 0;
+  const config = loopbackDhcpConfig();
   config.dhcp.proxyPort = blocker.address().port;
   try {
     await assert.rejects(startDhcpServer(serverContext(config)), /EADDRINUSE/);
@@ -172,10 +168,8 @@ test("a port in use is a clear startup error, nothing left bound", async () => {
 });
 
 test("an address not on this host is named in the startup error", async () => {
-  const config = defaultConfig();
+  const config = loopbackDhcpConfig();
   config.address = "192.0.2.77";
-  config.dhcp.port = 0;
-  config.dhcp.proxyPort = 0;
   await assert.rejects(
     startDhcpServer(serverContext(config)),
     /192\.0\.2\.77.*EADDRNOTAVAIL.*configured on an interface/,
@@ -188,15 +182,9 @@ test("both modes report an unregistered network-boot client to the sighting sink
   const UNREGISTERED = "02:22:00:00:00:77" as Mac;
   for (const mode of ["proxy", "server"] as const) {
     const seen: Sighting[] = [];
-    const config = defaultConfig();
-    config.address = "127.0.0.1";
-    config.dhcp.port = 0;
-    config.dhcp.proxyPort = 0;
+    const config = loopbackDhcpConfig();
     const urls = new BootUrls(config.address, 8080);
-    const oracle: BootOracle = {
-      bootFor: (mac) => (mac === ARMED ? installPlan(mac, urls) : UNKNOWN),
-      noteBootStep: () => undefined,
-    };
+    const oracle = armedOracle(urls, [ARMED]);
     const lease = {
       config: parseServerConfig({ subnet: "127.0.0.0/8", range: "127.0.5.1-127.0.5.9", pingMs: 0 }),
       reservations: { reservedFor: () => null, reservedBy: () => null },
