@@ -291,12 +291,14 @@ in
       };
       users.groups.${cfg.group} = { };
 
-      # The proxyDHCP asks for a 4 MiB receive buffer so that a rack powering on at once
-      # (2,000 DISCOVERs in a burst, measured) loses no request; the kernel caps it here.
+      # The DHCP sockets ask for a 16 MiB receive buffer so that a rack powering on at once
+      # (2,000 DISCOVERs in a burst) and a hostile flood during node's collector pauses
+      # (docs/benchmarks.md: 4 MiB lost 2-8 % of a real client's exchanges, 16 MiB none)
+      # lose no request; the kernel caps it here.
       # nixpkgs merges this sysctl as "highest value wins" among definitions of the same
       # priority: a plain definition joins that merge, where mkDefault would lose to any
       # plain lower value elsewhere.
-      boot.kernel.sysctl."net.core.rmem_max" = 4194304;
+      boot.kernel.sysctl."net.core.rmem_max" = 16777216;
 
       environment.systemPackages = [ cfg.package ] ++ optional (cfg.nixops4Package != null) cfg.nixops4Package;
       # The package's shell completions and man page reach the system profile whichever

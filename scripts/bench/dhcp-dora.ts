@@ -133,7 +133,9 @@ function finish(): void {
     seconds: Number(secs.toFixed(3)),
     rate: Math.round(answered / secs),
     p50ms: q(0.5),
+    p90ms: q(0.9),
     p99ms: q(0.99),
+    p999ms: q(0.999),
   };
   if (a.printAcks) result.acks = acks;
   process.stdout.write(JSON.stringify(result) + "\n");

@@ -24,7 +24,8 @@ interface Args {
 }
 const a = JSON.parse(process.argv[2] ?? "{}") as Args;
 const mac = Buffer.from((a.mac ?? "02:be:ee:00:00:01").replace(/:/g, ""), "hex");
-const rcvbuf = a.recvBufferSize ?? 4 * 1024 * 1024;
+// Landscaper's DHCP sockets ask for the same (src/dhcp/server/server.ts).
+const rcvbuf = a.recvBufferSize ?? 16 * 1024 * 1024;
 
 /** A 300-byte BOOTP reply with option 53 first (what the client reads), then END. */
 function reply(type: number): Buffer {

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { evalExpr, evalJson, checkConfigText } from "./nix-tools.js";
+import { DEFAULT_RECV_BUFFER } from "../../src/dhcp/server/server.js";
 
 interface Appliance {
   unit: {
@@ -142,17 +143,17 @@ test("an unknown services.landscaper.settings key fails the evaluation, naming i
   }
 });
 
-test("net.core.rmem_max: nixpkgs takes the highest value, so a lower plain definition elsewhere does not shrink Landscaper's 4 MiB", () => {
-  assert.equal(appliance().rmemMax, 4194304);
+test("net.core.rmem_max: the DHCP sockets' 16 MiB; nixpkgs takes the highest value, so a lower plain definition elsewhere does not shrink it", () => {
+  assert.equal(appliance().rmemMax, DEFAULT_RECV_BUFFER);
   // Another module asking for less, at the normal priority.
   assert.equal(
     appliance('[ { boot.kernel.sysctl."net.core.rmem_max" = 212992; } ]').rmemMax,
-    4194304,
+    DEFAULT_RECV_BUFFER,
   );
   // ... and one asking for more gets more.
   assert.equal(
-    appliance('[ { boot.kernel.sysctl."net.core.rmem_max" = 16777216; } ]').rmemMax,
-    16777216,
+    appliance('[ { boot.kernel.sysctl."net.core.rmem_max" = 33554432; } ]').rmemMax,
+    33554432,
   );
 });
 

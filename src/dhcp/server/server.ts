@@ -20,12 +20,15 @@ import { replyCache } from "./reply.js";
 import { Tally } from "../../core/tally.js";
 import { openPort, type PortSockets } from "./sockets.js";
 
+/** What each DHCP socket asks the kernel for; the NixOS module raises rmem_max to it. */
+export const DEFAULT_RECV_BUFFER = 16 * 1024 * 1024;
+
 export interface DhcpServerOptions {
   /** arm64 EFI iPXE name (arch 11 / 19 clients); defaults to `ipxe.arm64`. */
   readonly arm64Efi?: string | null;
   /** Client port for broadcast replies (68; tests may change it). */
   readonly clientPort?: number;
-  /** Kernel receive buffer per socket, bytes (bursts of DISCOVERs wait here). */
+  /** Kernel receive buffer per socket, bytes (bursts and our own pauses wait here). */
   readonly recvBufferSize?: number;
   /** Server mode: the leases to give; absent, the service is a proxy. */
   readonly lease?: LeaseOptions;
@@ -47,7 +50,11 @@ export async function startDhcpServer(
   const log = ctx.log.child({ service: "dhcp" });
   const address = config.address;
   const clientPort = opts.clientPort ?? 68;
-  const rcvbuf = opts.recvBufferSize ?? 4 * 1024 * 1024;
+  // 16 MiB: under a flood of ~20,000 datagrams/s with 64 KiB ones among them, node's
+  // garbage collector pauses the loop for up to ~20 ms several times a second; 4 MiB
+  // overflowed in those pauses (2-8 % of a real client's exchanges lost), 16 MiB did not
+  // (docs/benchmarks.md, "A flood while a real client boots"). Capped by net.core.rmem_max.
+  const rcvbuf = opts.recvBufferSize ?? DEFAULT_RECV_BUFFER;
   const files: BootFiles = {
     efi: config.ipxe.efi,
     bios: config.ipxe.bios,
