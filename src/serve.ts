@@ -150,7 +150,12 @@ function leaseOptions(
     }),
     onEvent: (e) => {
       if (noted(e.type) && e.ip !== null)
-        registry.noteBootStep(e.mac, { type: "dhcp-lease", lease: e.type, ip: e.ip });
+        registry.noteBootStep(e.mac, {
+          type: "dhcp-lease",
+          lease: e.type,
+          ip: e.ip,
+          ...(e.expiresAt === undefined ? {} : { until: new Date(e.expiresAt).toISOString() }),
+        });
     },
   };
 }

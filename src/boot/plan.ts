@@ -76,6 +76,8 @@ export type BootStep =
       readonly type: "dhcp-lease";
       readonly lease: "ack" | "released" | "declined" | "in use";
       readonly ip: string;
+      /** An ACK's lease runs out at this time (ISO 8601) unless the machine renews it. */
+      readonly until?: string;
     }
   /** The LAN HTTP server sent (part of) the kernel or initrd. */
   | {

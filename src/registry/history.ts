@@ -38,8 +38,11 @@ const OUTCOMES: ReadonlySet<EventType> = new Set([
   "hook",
 ]);
 
-/** Not counted when deciding whether two events are the same. */
-const BOOKKEEPING = new Set(["at", "count", "firstAt", "omitted"]);
+/**
+ * Not counted when deciding whether two events are the same. Of these, `at` and `until`
+ * (a DHCP lease's end, moved by every renewal) take the repeat's value.
+ */
+const BOOKKEEPING = new Set(["at", "count", "firstAt", "omitted", "until"]);
 
 /**
  * A milestone is never pushed out by repetition within its generation: every type that is
@@ -89,6 +92,7 @@ export function appendHistory(events: MachineEvent[], e: MachineEvent): void {
       at: e.at,
       count: ((kept.count as number | undefined) ?? 1) + 1,
       firstAt: kept.firstAt ?? kept.at,
+      ...(e.until === undefined ? {} : { until: e.until }),
     };
     events.splice(i, 1);
     events.push(merged);

@@ -88,20 +88,25 @@ const LEASE_TEXT: Record<string, string> = {
 
 /**
  * The address server mode leased the machine and it has not given back: the address of
- * its last `dhcp-lease` ack not followed by a release or decline of that address; null
- * when there is none (always in proxy mode). Read from the kept history, so it is what
- * the events say: a lease that expired unrenewed still shows, and once a rearm has
- * summarised the older generation it shows again at the next renewal.
+ * its last `dhcp-lease` ack not followed by a release or decline of that address, while
+ * that ack's lease (`until`) has not run out at `nowMs`; null when there is none (always in
+ * proxy mode). Read from the kept history: once a rearm has summarised the older
+ * generation, the lease shows again at the next renewal.
  */
-export function leasedIpv4(events: readonly MachineEvent[]): string | null {
+export function leasedIpv4(events: readonly MachineEvent[], nowMs = Date.now()): string | null {
   let leased: string | null = null;
+  let until = Infinity;
   for (const e of events) {
     if (e.type !== "dhcp-lease") continue;
     const ip = str(e.ip);
-    if (e.lease === "ack") leased = ip;
-    else if ((e.lease === "released" || e.lease === "declined") && ip === leased) leased = null;
+    if (e.lease === "ack") {
+      leased = ip;
+      // Acks written before leases carried their end (2026-12-02) count as current.
+      const end = Date.parse(str(e.until) ?? "");
+      until = Number.isNaN(end) ? Infinity : end;
+    } else if ((e.lease === "released" || e.lease === "declined") && ip === leased) leased = null;
   }
-  return leased;
+  return until > nowMs ? leased : null;
 }
 
 /** One line of human text per boot step. */

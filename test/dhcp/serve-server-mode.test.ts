@@ -44,7 +44,14 @@ const SERVER = {
 };
 
 interface MachineEvents {
-  events: Array<{ type: string; lease?: string; ip?: string; port?: number; count?: number }>;
+  events: Array<{
+    type: string;
+    lease?: string;
+    ip?: string;
+    until?: string;
+    port?: number;
+    count?: number;
+  }>;
 }
 
 test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server", async (t) => {
@@ -87,6 +94,7 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
     ((await controlRequest(s.socket, "GET", `/v1/machines/${mac}`)).body as MachineEvents).events;
 
   await t.test("ISC dhclient gets a pool address, noted on its machine and counted", async () => {
+    const asked = Date.now();
     lan.spawn("dhclient", dhclientCommand(dir, hooks.dhclient));
     const addr = await lan.boundAddress("dhclient", 30_000);
     const ip = /inet (\S+)\/24/.exec(addr)?.[1];
@@ -96,6 +104,13 @@ test("landscaper serve in DHCP server mode: dhclient, EDK2 PXE, a second server"
       noted.map((e) => [e.lease, e.ip]),
       [["ack", ip]],
       "the ACK is an event on the machine",
+    );
+    // ... with the lease's end, so that a lease left to run out stops showing as leased.
+    const until = Date.parse(noted[0]!.until ?? "");
+    assert.ok(
+      until >= asked + SERVER.leaseSeconds * 1000 &&
+        until <= Date.now() + SERVER.leaseSeconds * 1000,
+      `until ${noted[0]!.until} is the ACK's time + ${SERVER.leaseSeconds} s`,
     );
     const journal = await readFile(join(s.stateDir, "dhcp-leases.jsonl"), "utf8");
     assert.match(journal, new RegExp(`"ip":"${ip!.replace(/\./g, "\\.")}"`));

@@ -57,6 +57,26 @@ test("milestones survive 10,000 repeated DHCP events; repeats become one entry w
   assert.deepEqual(again.r.get(mac)?.events, events);
 });
 
+test("lease renewals are one entry whose `until` is the last renewal's, replayed the same", async () => {
+  const { r, dir } = await open();
+  await r.upsert(mac, reg);
+  const base = Date.parse("2026-12-02T12:00:00Z");
+  for (let i = 0; i < 1_000; i++)
+    r.noteBootStep(mac, {
+      type: "dhcp-lease",
+      lease: "ack",
+      ip: "10.0.0.7",
+      until: new Date(base + i * 300_000).toISOString(),
+    });
+  const events = r.get(mac)?.events ?? [];
+  const acks = events.filter((e) => e.type === "dhcp-lease");
+  assert.equal(acks.length, 1);
+  assert.equal(acks[0]?.count, 1_000);
+  assert.equal(acks[0]?.until, new Date(base + 999 * 300_000).toISOString());
+  await r.close();
+  assert.deepEqual((await open(dir)).r.get(mac)?.events, events);
+});
+
 test("a rearm summarises the older generation: outcomes kept, the rest counted", async () => {
   const { r } = await open();
   await r.upsert(mac, reg);

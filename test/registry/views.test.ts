@@ -112,6 +112,42 @@ test("leasedIpv4: the last ACKed address until that address is released or decli
   assert.equal(leasedIpv4([lease("ack", "10.0.0.7"), lease("in use", "10.0.0.9")]), "10.0.0.7");
 });
 
+test("leasedIpv4: a lease that ran out unrenewed is not shown; a renewal moves its end", () => {
+  const ack = (ip: string, until?: string) =>
+    event({
+      at: "t",
+      generation: 1,
+      state: "registered",
+      type: "dhcp-lease",
+      lease: "ack",
+      ip,
+      until,
+    });
+  const noon = Date.parse("2026-12-02T12:00:00Z");
+  assert.equal(leasedIpv4([ack("10.0.0.7", "2026-12-02T13:00:00.000Z")], noon), "10.0.0.7");
+  assert.equal(leasedIpv4([ack("10.0.0.7", "2026-12-02T11:59:59.999Z")], noon), null, "ran out");
+  assert.equal(leasedIpv4([ack("10.0.0.7", "2026-12-02T12:00:00.000Z")], noon), null, "ends now");
+  assert.equal(
+    leasedIpv4(
+      [ack("10.0.0.7", "2026-12-02T11:00:00Z"), ack("10.0.0.7", "2026-12-02T13:00:00Z")],
+      noon,
+    ),
+    "10.0.0.7",
+    "renewed before it ran out",
+  );
+  assert.equal(
+    leasedIpv4(
+      [ack("10.0.0.7", "2026-12-02T13:00:00Z"), ack("10.0.0.8", "2026-12-02T11:00:00Z")],
+      noon,
+    ),
+    null,
+    "the last ack decides",
+  );
+  // Acks from before leases carried their end, or with an unreadable one: still shown.
+  assert.equal(leasedIpv4([ack("10.0.0.7")], noon), "10.0.0.7");
+  assert.equal(leasedIpv4([ack("10.0.0.7", "soon")], noon), "10.0.0.7");
+});
+
 test("stepText says what a power action did, and why one failed, without file paths", () => {
   const base = { at: "t", generation: 1, state: "registered", type: "power" };
   assert.equal(

@@ -39,6 +39,8 @@ export interface LeaseEvent {
   readonly mac: Mac;
   /** The address concerned; null for a NAK or an INFORM. */
   readonly ip: string | null;
+  /** An ACK's lease runs out at this time (epoch milliseconds) unless renewed. */
+  readonly expiresAt?: number;
 }
 
 /** Outcomes of port-67 packets in server mode (`landscaper_dhcp_packets_total`'s `outcome`). */
@@ -103,8 +105,13 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
 
   const tally = new Map<string, number>();
   const count = (what: string) => tally.set(what, (tally.get(what) ?? 0) + 1);
-  const event = (a: Asked, type: LeaseEvent["type"], ip: Ip4 | null) =>
-    o.onEvent?.({ type, mac: a.mac, ip: ip === null ? null : formatIp4(ip) });
+  const event = (a: Asked, type: LeaseEvent["type"], ip: Ip4 | null, expiresAt?: number) =>
+    o.onEvent?.({
+      type,
+      mac: a.mac,
+      ip: ip === null ? null : formatIp4(ip),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+    });
 
   const boot = (a: Asked): Extract<BootChoice, { answer: true }> | null => {
     if (a.plan === null) return null;
@@ -120,7 +127,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
     return choice;
   };
 
-  const send = (a: Asked, answer: Answer) => {
+  const send = (a: Asked, answer: Answer, expiresAt?: number) => {
     const dest = serverDestination(a.req, answer, d.clientPort, d.dhcpPort);
     let reply: Buffer;
     try {
@@ -141,7 +148,8 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
     d.send(reply, dest);
     count(answer.type);
     d.count(answer.type, a.client.kind);
-    event(a, answer.type, answer.type === "offer" || answer.type === "ack" ? answer.ip : null);
+    const ip = answer.type === "offer" || answer.type === "ack" ? answer.ip : null;
+    event(a, answer.type, ip, expiresAt);
   };
 
   const act = (a: Asked, v: Verdict, tries: number): void => {
@@ -165,7 +173,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
       case "ack":
         // Durable first: a client is never told of a lease a crash could lose.
         store.append(v.durable).then(
-          () => send(a, { type: "ack", ip: v.ip, subnet: v.subnet }),
+          () => send(a, { type: "ack", ip: v.ip, subnet: v.subnet }, v.durable.expiresAt),
           (e: Error) => {
             count("journal failed");
             log.error({ err: e.message }, "lease not written: no ACK sent");
