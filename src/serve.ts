@@ -154,7 +154,7 @@ function leaseOptions(
           type: "dhcp-lease",
           lease: e.type,
           ip: e.ip,
-          ...(e.expiresAt === undefined ? {} : { until: new Date(e.expiresAt).toISOString() }),
+          ...(e.expiresAt === null ? {} : { until: new Date(e.expiresAt).toISOString() }),
         });
     },
   };

@@ -54,6 +54,7 @@ interface Ev {
   type: string;
   mac: string;
   ip: string | null;
+  expiresAt: number | null;
 }
 
 test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9", async (t) => {
@@ -136,7 +137,12 @@ test("DHCP server mode with dhcpcd, dhclient, udhcpc, dhcrelay, ping and kill -9
       const inUse = await event((e) => e.type === "in use", 15_000);
       assert.equal(inUse.ip, "10.77.0.100", "the pinging squatter's address was found in use");
       const declined = await event((e) => e.type === "declined", 20_000);
-      assert.deepEqual(declined, { type: "declined", mac: M.dhcpcd, ip: "10.77.0.101" });
+      assert.deepEqual(declined, {
+        type: "declined",
+        mac: M.dhcpcd,
+        ip: "10.77.0.101",
+        expiresAt: null,
+      });
       // dhcpcd probes after the ACK (RFC 5227): .101 was acknowledged, then declined.
       const ack = await event(
         (e) => e.type === "ack" && e.mac === M.dhcpcd && e.ip !== "10.77.0.101",

@@ -39,8 +39,8 @@ export interface LeaseEvent {
   readonly mac: Mac;
   /** The address concerned; null for a NAK or an INFORM. */
   readonly ip: string | null;
-  /** An ACK's lease runs out at this time (epoch milliseconds) unless renewed. */
-  readonly expiresAt?: number;
+  /** An ACK's lease runs out at this time (epoch milliseconds) unless renewed; else null. */
+  readonly expiresAt: number | null;
 }
 
 /** Outcomes of port-67 packets in server mode (`landscaper_dhcp_packets_total`'s `outcome`). */
@@ -105,13 +105,8 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
 
   const tally = new Map<string, number>();
   const count = (what: string) => tally.set(what, (tally.get(what) ?? 0) + 1);
-  const event = (a: Asked, type: LeaseEvent["type"], ip: Ip4 | null, expiresAt?: number) =>
-    o.onEvent?.({
-      type,
-      mac: a.mac,
-      ip: ip === null ? null : formatIp4(ip),
-      ...(expiresAt === undefined ? {} : { expiresAt }),
-    });
+  const event = (a: Asked, type: LeaseEvent["type"], ip: Ip4 | null, expiresAt: number | null) =>
+    o.onEvent?.({ type, mac: a.mac, ip: ip === null ? null : formatIp4(ip), expiresAt });
 
   const boot = (a: Asked): Extract<BootChoice, { answer: true }> | null => {
     if (a.plan === null) return null;
@@ -127,7 +122,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
     return choice;
   };
 
-  const send = (a: Asked, answer: Answer, expiresAt?: number) => {
+  const send = (a: Asked, answer: Answer, expiresAt: number | null = null) => {
     const dest = serverDestination(a.req, answer, d.clientPort, d.dhcpPort);
     let reply: Buffer;
     try {
@@ -162,7 +157,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
             if (!answered) return send(a, { type: "offer", ip: v.ip, subnet: v.subnet });
             count("ping answered");
             log.warn({ ip }, "pool address answers ping: quarantined");
-            event(a, "in use", v.ip);
+            event(a, "in use", v.ip, null);
             if (quarantined) store.append(quarantined).catch(() => undefined);
             if (tries > 1) act(a, engine.handle(a.req, Date.now()), tries - 1);
           });
@@ -193,7 +188,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
           const { state, ip } = v.durable;
           d.count(state === "declined" ? "declined" : "released", a.client.kind);
           store.append(v.durable).then(
-            () => event(a, state === "declined" ? "declined" : "released", ip),
+            () => event(a, state === "declined" ? "declined" : "released", ip, null),
             (e: Error) => log.error({ err: e.message }, "lease journal"),
           );
         }
