@@ -220,22 +220,16 @@ export function encodePacket(p: EncodeInput, maxLength = DHCP_DEFAULT_MAX_LENGTH
 
   let i = OPTIONS_OFFSET;
   for (const [code, value] of p.options) {
-    if (value.length <= 255) {
-      // Nearly every option: one instance, copied without a view object per option.
-      buf[i++] = code;
-      buf[i++] = value.length;
-      buf.set(value, i);
-      i += value.length;
-      continue;
-    }
-    for (let off = 0; off < value.length;) {
+    let off = 0;
+    do {
       const n = Math.min(255, value.length - off);
       buf[i++] = code;
       buf[i++] = n;
-      buf.set(value.subarray(off, off + n), i);
+      // Nearly every option is one instance: copied whole, without a view object.
+      buf.set(n === value.length ? value : value.subarray(off, off + n), i);
       i += n;
       off += n;
-    }
+    } while (off < value.length);
   }
   buf[i] = OPT_END;
   return buf;
