@@ -78,6 +78,9 @@ export interface LeaseRunner extends Leases {
   close(): Promise<void>;
 }
 
+/** A quarantine record: its loss costs only the quarantine, nobody waits for it. */
+const ignoreWritten = (): void => undefined;
+
 /** How often an address that answered the ping is replaced before giving up on a DISCOVER. */
 const PROBE_TRIES = 3;
 
@@ -158,7 +161,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
             count("ping answered");
             log.warn({ ip }, "pool address answers ping: quarantined");
             event(a, "in use", v.ip, null);
-            if (quarantined) store.append(quarantined).catch(() => undefined);
+            if (quarantined) store.write(quarantined, ignoreWritten);
             if (tries > 1) act(a, engine.handle(a.req, Date.now()), tries - 1);
           });
           return;
@@ -167,13 +170,11 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
         return send(a, { type: "offer", ip: v.ip, subnet: v.subnet });
       case "ack":
         // Durable first: a client is never told of a lease a crash could lose.
-        store.append(v.durable).then(
-          () => send(a, { type: "ack", ip: v.ip, subnet: v.subnet }, v.durable.expiresAt),
-          (e: Error) => {
-            count("journal failed");
-            log.error({ err: e.message }, "lease not written: no ACK sent");
-          },
-        );
+        store.write(v.durable, (e) => {
+          if (!e) return send(a, { type: "ack", ip: v.ip, subnet: v.subnet }, v.durable.expiresAt);
+          count("journal failed");
+          log.error({ err: e.message }, "lease not written: no ACK sent");
+        });
         return;
       case "inform":
         return send(a, { type: "inform", subnet: v.subnet });
@@ -187,10 +188,10 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
         {
           const { state, ip } = v.durable;
           d.count(state === "declined" ? "declined" : "released", a.client.kind);
-          store.append(v.durable).then(
-            () => event(a, state === "declined" ? "declined" : "released", ip, null),
-            (e: Error) => log.error({ err: e.message }, "lease journal"),
-          );
+          store.write(v.durable, (e) => {
+            if (!e) event(a, state === "declined" ? "declined" : "released", ip, null);
+            else log.error({ err: e.message }, "lease journal");
+          });
         }
         return;
     }
