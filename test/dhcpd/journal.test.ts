@@ -4,7 +4,13 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournal, readJournal } from "../../src/dhcpd/journal.js";
-import type { ClientKey, LeaseRecord } from "../../src/dhcpd/lease.js";
+import fc from "fast-check";
+import {
+  decodeRecord,
+  encodeRecord,
+  type ClientKey,
+  type LeaseRecord,
+} from "../../src/dhcpd/lease.js";
 import { formatIp4, parseIp4, type Ip4 } from "../../src/core/ipv4.js";
 import type { Mac } from "../../src/core/mac.js";
 
@@ -136,4 +142,30 @@ test("write calls back once per record, after its group is written", async (t) =
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(told, [null, null]);
   await j.store.close();
+});
+
+test("a journal line is JSON.stringify's text of the record, and reads back as it", () => {
+  const hex = fc.integer({ min: 0, max: 255 }).map((b) => b.toString(16).padStart(2, "0"));
+  const mac = fc.array(hex, { minLength: 6, maxLength: 6 }).map((b) => b.join(":") as Mac);
+  const record = fc.record({
+    ip: fc.integer({ min: 0, max: 0xffffffff }).map((n) => n as Ip4),
+    client: fc.oneof(
+      fc.constant(""),
+      fc.string(),
+      mac.map((m) => `hw:${m}`),
+    ) as fc.Arbitrary<ClientKey | "">,
+    mac: fc.option(mac),
+    state: fc.constantFrom<LeaseRecord["state"]>("bound", "released", "declined"),
+    expiresAt: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+  });
+  fc.assert(
+    fc.property(record, (r) => {
+      const line = encodeRecord(r);
+      const { ip, client: c, mac: m, state: s, expiresAt: e } = r;
+      assert.equal(line, JSON.stringify({ ip: formatIp4(ip), c, m, s, e }));
+      // JSON has no -0: it reads back as 0.
+      assert.deepEqual(decodeRecord(line), { ...r, expiresAt: Object.is(e, -0) ? 0 : e });
+    }),
+    { numRuns: 2000 },
+  );
 });
