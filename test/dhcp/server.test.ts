@@ -7,7 +7,7 @@ import { startDhcpServer } from "../../src/dhcp/server/server.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { createLogger } from "../../src/core/log.js";
 import type { Mac } from "../../src/core/mac.js";
-import type { BootStep } from "../../src/boot/plan.js";
+import type { BootOracle, BootStep } from "../../src/boot/plan.js";
 import { BootUrls } from "../../src/boot/urls.js";
 import { serverContext } from "../support/context.js";
 import { parsePacket } from "../../src/dhcp/codec/packet.js";
@@ -24,6 +24,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseServerConfig } from "../../src/dhcpd/config.js";
 import type { Sighting } from "../../src/registry/doors.js";
+import { clientMessage } from "../../scripts/dhcp/client-packets.js";
+import { formatIp4 } from "../../src/core/ipv4.js";
+import { readJournal } from "../../src/dhcpd/journal.js";
 
 const ARMED = "02:22:00:00:00:01" as Mac;
 
@@ -216,4 +219,71 @@ test("both modes report an unregistered network-boot client to the sighting sink
       await svc.close();
     }
   }
+});
+
+test("server mode: an ACK whose journal write ends after close() is dropped, not thrown", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "lst-dhcp-close-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = loopbackDhcpConfig();
+  const urls = new BootUrls(config.address, 8080);
+  const armed = armedOracle(urls, []);
+  // The registry is asked while the packet is handled, before its lease is written: closing
+  // there leaves the ACK waiting for its write (the next check phase) with the socket gone.
+  let closeOnAsk = false;
+  const closing: { done: Promise<void> | null } = { done: null };
+  const oracle: BootOracle = {
+    bootFor(mac) {
+      if (closeOnAsk) closing.done ??= svc.close();
+      return armed.bootFor(mac);
+    },
+    noteBootStep: () => undefined,
+  };
+  const svc = await startDhcpServer(
+    serverContext(config, { oracle, urls, log: createLogger("test", "silent") }),
+    {
+      lease: {
+        config: parseServerConfig({
+          subnet: "127.0.0.0/8",
+          range: "127.0.5.1-127.0.5.9",
+          pingMs: 0,
+          fsync: false,
+        }),
+        reservations: { reservedFor: () => null, reservedBy: () => null },
+        journalPath: join(dir, "leases.jsonl"),
+        pinger: null,
+      },
+    },
+  );
+  const client = dgram.createSocket("udp4");
+  t.after(() => client.close());
+  client.bind(0, "127.0.0.1");
+  await once(client, "listening");
+  const mac = "02:22:00:00:00:09";
+  const pxe = [[o.OPT.vendorClass, Buffer.from("PXEClient:Arch:00007:UNDI:003016")]] as const;
+  client.send(
+    clientMessage({ type: o.MSG.DISCOVER, mac, xid: 1, extra: pxe }),
+    svc.ports.dhcp,
+    "127.0.0.1",
+  );
+  for (let i = 0; i < 100 && [...svc.leases!.engine.held()].length === 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const offered = [...svc.leases!.engine.held()][0];
+  assert.ok(offered, "offered");
+  closeOnAsk = true;
+  const request = { type: o.MSG.REQUEST, mac, xid: 2, extra: pxe, serverId: config.address };
+  client.send(
+    clientMessage({ ...request, requested: formatIp4(offered.ip) }),
+    svc.ports.dhcp,
+    "127.0.0.1",
+  );
+  for (let i = 0; i < 100 && closing.done === null; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.ok(closing.done, "the REQUEST reached the registry");
+  await closing.done;
+  assert.equal(svc.leases!.counts().ack, undefined, "no ACK was sent");
+  assert.deepEqual(
+    (await readJournal(join(dir, "leases.jsonl"))).records.map((r) => r.state),
+    ["bound"],
+    "the lease was written all the same",
+  );
 });

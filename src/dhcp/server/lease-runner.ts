@@ -67,7 +67,8 @@ export interface LeaseRunnerDeps {
   readonly dhcpPort: number;
   readonly sightings: SightingSink | null;
   readonly log: Logger;
-  send(this: void, reply: Buffer, dest: Destination): void;
+  /** False when the reply could not go out (the service is closing): nothing is counted. */
+  send(this: void, reply: Buffer, dest: Destination): boolean;
   /** `client`: the client kind, "unknown" for an undecodable datagram. */
   count(this: void, outcome: LeaseOutcome, client: ClientInfo["kind"] | "unknown"): void;
 }
@@ -143,7 +144,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
       log.error({ mac: a.mac, err: (e as Error).message }, "DHCP reply not encoded");
       return;
     }
-    d.send(reply, dest);
+    if (!d.send(reply, dest)) return;
     count(answer.type);
     d.count(answer.type, a.client.kind);
     const ip = answer.type === "offer" || answer.type === "ack" ? answer.ip : null;

@@ -97,6 +97,7 @@ export async function startDhcpServer(
     sightings,
   };
   let leases: LeaseRunner | null = null;
+  let closed = false;
   if (opts.lease) {
     if (address === "0.0.0.0") {
       await closeSockets();
@@ -115,7 +116,13 @@ export async function startDhcpServer(
         sightings,
         log,
         // No callback: a send error surfaces as the socket's "error" event, logged below.
-        send: (reply, dest) => sender.send(reply, dest.port, dest.address),
+        // An ACK waits for its journal write, which may end after close() began: the
+        // socket is gone then, and a send would throw outside any handler.
+        send: (reply, dest) => {
+          if (closed) return false;
+          sender.send(reply, dest.port, dest.address);
+          return true;
+        },
         count,
       });
     } catch (e) {
@@ -159,6 +166,7 @@ export async function startDhcpServer(
     ports,
     leases,
     close: async () => {
+      closed = true;
       tally.close();
       await closeSockets();
       await leases?.close();
