@@ -25,8 +25,6 @@ export type Written = (err: Error | null) => void;
 export interface LeaseStore {
   /** Calls `done` once `r` is durable. One callback, no promise: it runs per ACK. */
   write(r: LeaseRecord, done: Written): void;
-  /** `write` as a promise: resolves once `r` is durable; rejects when the disk refused it. */
-  append(r: LeaseRecord): Promise<void>;
   /** Writes what is pending, lets a running compaction finish, then closes. */
   close(): Promise<void>;
   /** Durable writes so far (an fsync each), records written and compactions done. */
@@ -101,10 +99,6 @@ class JsonlJournal implements LeaseStore {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.flushDue);
-  }
-
-  append(r: LeaseRecord): Promise<void> {
-    return new Promise((resolve, reject) => this.write(r, (e) => (e ? reject(e) : resolve())));
   }
 
   private readonly flushDue = (): void => {
@@ -260,7 +254,7 @@ async function syncDir(dir: string): Promise<void> {
  * and the store. A torn tail is cut off so appends start on a line boundary. `snapshot`
  * gives the live records when the journal is compacted (after `minCompact` lines at least).
  *
- * `sync` (default true): `append` resolves after fdatasync, so an acknowledged lease
+ * `sync` (default true): `write` calls back after fdatasync, so an acknowledged lease
  * survives power loss. false: after write(2), so it survives the process being killed
  * (kill -9: the kernel holds the page) but not the machine losing power.
  */

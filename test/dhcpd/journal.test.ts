@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openJournal, readJournal } from "../../src/dhcpd/journal.js";
+import { openJournal, readJournal, type LeaseStore } from "../../src/dhcpd/journal.js";
 import fc from "fast-check";
 import {
   decodeRecord,
@@ -22,6 +22,10 @@ const rec = (i: number, state: LeaseRecord["state"] = "bound"): LeaseRecord => (
   expiresAt: 1_800_000_000_000 + i,
 });
 
+/** `write` as a promise: resolves once `r` is durable, rejects with the disk's error. */
+const append = (store: LeaseStore, r: LeaseRecord) =>
+  new Promise<void>((resolve, reject) => store.write(r, (e) => (e ? reject(e) : resolve())));
+
 function dir(t: { after(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), "lst-leases-"));
   t.after(() => rmSync(d, { recursive: true, force: true }));
@@ -32,7 +36,7 @@ test("appends made together are written with one fsync, and read back in order",
   const path = join(dir(t), "leases.jsonl");
   const j = await openJournal(path, () => []);
   assert.deepEqual(j.records, []);
-  await Promise.all(Array.from({ length: 500 }, (_, i) => j.store.append(rec(i))));
+  await Promise.all(Array.from({ length: 500 }, (_, i) => append(j.store, rec(i))));
   assert.equal(j.store.stats.records, 500);
   assert.ok(j.store.stats.syncs <= 2, `group commit: ${j.store.stats.syncs} fsyncs for 500`);
   await j.store.close();
@@ -47,12 +51,12 @@ test("appends made together are written with one fsync, and read back in order",
 test("a torn last line (crash mid-write) is skipped and cut off; appends continue cleanly", async (t) => {
   const path = join(dir(t), "leases.jsonl");
   const j = await openJournal(path, () => []);
-  await j.store.append(rec(1));
+  await append(j.store, rec(1));
   await j.store.close();
   appendFileSync(path, '{"ip":"10.0.0.2","c":"hw:02:00:0');
   const k = await openJournal(path, () => []);
   assert.deepEqual([k.records, k.skipped], [[rec(1)], 1]);
-  await k.store.append(rec(3));
+  await append(k.store, rec(3));
   await k.store.close();
   assert.deepEqual(
     readFileSync(path, "utf8").trim().split("\n").length,
@@ -69,7 +73,7 @@ test("compaction rewrites the journal as the owner's live records", async (t) =>
   const live = [rec(7), rec(8, "declined")];
   const j = await openJournal(path, () => live, 100);
   for (let round = 0; round < 5; round++)
-    await Promise.all(Array.from({ length: 60 }, (_, i) => j.store.append(rec(i))));
+    await Promise.all(Array.from({ length: 60 }, (_, i) => append(j.store, rec(i))));
   await j.store.close();
   const lines = readFileSync(path, "utf8").trim().split("\n").length;
   assert.ok(lines < 200, `compacted: ${lines} lines for 300 appends`);
@@ -82,9 +86,9 @@ test("compaction rewrites the journal as the owner's live records", async (t) =>
 test("fsync off: records are written (and read back) without an fsync", async (t) => {
   const path = join(dir(t), "leases.jsonl");
   const j = await openJournal(path, () => [], 10_000, false);
-  await Promise.all([j.store.append(rec(1)), j.store.append(rec(2))]);
+  await Promise.all([append(j.store, rec(1)), append(j.store, rec(2))]);
   assert.deepEqual(j.store.stats, { syncs: 0, records: 2, compactions: 0 });
-  // Read back before close: the kernel has the bytes once append resolved.
+  // Read back before close: the kernel has the bytes once the write called back.
   const reader = await openJournal(path, () => []);
   assert.deepEqual(reader.records, [rec(1), rec(2)]);
   await reader.store.close();
@@ -111,7 +115,7 @@ for (const sync of [true, false]) {
       const r = rec((step * 7) % 1500, step % 3 === 0 ? "released" : "bound");
       const next = { ...r, expiresAt: r.expiresAt + step };
       live.set(next.ip, next);
-      await j.store.append(next);
+      await append(j.store, next);
       if (existsSync(`${path}.tmp`)) compactionsSeen++;
       // A crash now (kill -9) leaves exactly this file: nothing acknowledged may be missing.
       const onDisk = await lastByIp(path);
