@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { once } from "node:events";
 import { startDhcpServer } from "../../src/dhcp/server/server.js";
+import type { LeaseOptions } from "../../src/dhcp/server/lease-runner.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { createLogger } from "../../src/core/log.js";
 import type { Mac } from "../../src/core/mac.js";
@@ -51,6 +52,21 @@ async function start(arm64: string | null = null) {
     return out;
   };
   return { svc, client, steps, packets };
+}
+
+/** Server mode on loopback: a small pool, no reservations, no ping, the journal in `dir`. */
+function loopbackLease(dir: string, server: Record<string, unknown> = {}): LeaseOptions {
+  return {
+    config: parseServerConfig({
+      subnet: "127.0.0.0/8",
+      range: "127.0.5.1-127.0.5.9",
+      pingMs: 0,
+      ...server,
+    }),
+    reservations: { reservedFor: () => null, reservedBy: () => null },
+    journalPath: join(dir, "leases.jsonl"),
+    pinger: null,
+  };
 }
 
 function nextReply(s: dgram.Socket, ms = 3000): Promise<Buffer> {
@@ -188,12 +204,7 @@ test("both modes report an unregistered network-boot client to the sighting sink
     const config = loopbackDhcpConfig();
     const urls = new BootUrls(config.address, 8080);
     const oracle = armedOracle(urls, [ARMED]);
-    const lease = {
-      config: parseServerConfig({ subnet: "127.0.0.0/8", range: "127.0.5.1-127.0.5.9", pingMs: 0 }),
-      reservations: { reservedFor: () => null, reservedBy: () => null },
-      journalPath: join(dir, "leases.jsonl"),
-      pinger: null,
-    };
+    const lease = loopbackLease(dir);
     const svc = await startDhcpServer(
       serverContext(config, { oracle, urls, log: createLogger("test", "silent") }),
       { sightings: { sighted: (s) => seen.push(s) }, ...(mode === "server" ? { lease } : {}) },
@@ -240,19 +251,7 @@ test("server mode: an ACK whose journal write ends after close() is dropped, not
   };
   const svc = await startDhcpServer(
     serverContext(config, { oracle, urls, log: createLogger("test", "silent") }),
-    {
-      lease: {
-        config: parseServerConfig({
-          subnet: "127.0.0.0/8",
-          range: "127.0.5.1-127.0.5.9",
-          pingMs: 0,
-          fsync: false,
-        }),
-        reservations: { reservedFor: () => null, reservedBy: () => null },
-        journalPath: join(dir, "leases.jsonl"),
-        pinger: null,
-      },
-    },
+    { lease: loopbackLease(dir, { fsync: false }) },
   );
   const client = dgram.createSocket("udp4");
   t.after(() => client.close());
