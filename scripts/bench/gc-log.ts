@@ -24,5 +24,10 @@ if (path) {
   });
   observer.observe({ entryTypes: ["gc"] });
   // Before the server's own SIGTERM handler (preloads run first), which may exit at once.
-  process.prependListener("SIGTERM", () => writeFileSync(path, lines.join("\n") + "\n"));
+  process.prependListener("SIGTERM", () => {
+    writeFileSync(path, lines.join("\n") + "\n");
+    // A listener replaces the default action: a process without its own handler would
+    // keep running. End it as SIGTERM would have.
+    if (process.listenerCount("SIGTERM") === 1) process.exit(143);
+  });
 }
