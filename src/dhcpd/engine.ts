@@ -12,6 +12,7 @@ import type { DhcpPacket } from "../dhcp/codec/packet.js";
 import { MSG, messageType } from "../dhcp/codec/options.js";
 import type { Reservations } from "../registry/doors.js";
 import { ipOf, type Ip4 } from "../core/ipv4.js";
+import type { Mac } from "../core/mac.js";
 import type { ServerConfig, Subnet } from "./config.js";
 import { clientKeyOf, macOfChaddr, type ClientKey, type LeaseRecord } from "./lease.js";
 import { LeaseTable, type Lease } from "./lease-table.js";
@@ -39,8 +40,11 @@ export class LeaseEngine {
     this.state = { config, reservations, serverId, table: this.table };
   }
 
-  /** One request. Malformed or foreign requests get `silent` with the reason. */
-  handle(req: DhcpPacket, now: number): Verdict {
+  /**
+   * One request. Malformed or foreign requests get `silent` with the reason. `mac` is
+   * chaddr's, for a caller that has read it already.
+   */
+  handle(req: DhcpPacket, now: number, mac: Mac = macOfChaddr(req.chaddr)): Verdict {
     this.table.reap(now);
     const type = messageType(req);
     if (req.op !== 1 || req.htype !== 1 || req.hlen !== 6 || type === null)
@@ -48,7 +52,6 @@ export class LeaseEngine {
     const ciaddr = ipOf(req.ciaddr);
     const subnet = subnetOfRequest(this.config, ipOf(req.giaddr), ciaddr);
     if (subnet === null) return { kind: "silent", reason: "giaddr outside every subnet" };
-    const mac = macOfChaddr(req.chaddr);
     const client = clientKeyOf(req, mac);
     switch (type) {
       case MSG.DISCOVER:

@@ -163,7 +163,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
             log.warn({ ip }, "pool address answers ping: quarantined");
             event(a, "in use", v.ip, null);
             if (quarantined) store.write(quarantined, ignoreWritten);
-            if (tries > 1) act(a, engine.handle(a.req, Date.now()), tries - 1);
+            if (tries > 1) act(a, engine.handle(a.req, Date.now(), a.mac), tries - 1);
           });
           return;
         }
@@ -219,7 +219,7 @@ export async function openLeaseRunner(o: LeaseOptions, d: LeaseRunnerDeps): Prom
       const client = classifyClient(req);
       const plan = client.kind === "none" ? null : d.oracle.bootFor(mac);
       if (plan) sight(d.sightings, req, mac, client, plan);
-      act({ req, mac, client, plan }, engine.handle(req, Date.now()), PROBE_TRIES);
+      act({ req, mac, client, plan }, engine.handle(req, Date.now(), mac), PROBE_TRIES);
     },
     close: () => store.close(),
   };
