@@ -58,19 +58,13 @@ export function serverDestination(
   return { address: "255.255.255.255", port: clientPort, broadcast: true };
 }
 
-/** Subnet options, built once per subnet: they are the same in every reply. */
-const subnetOptions = new WeakMap<Subnet, Options>();
-
-function optionsOf(s: Subnet): Options {
-  let o = subnetOptions.get(s);
-  if (!o) {
-    o = [[OPT_SERVER.subnetMask, ip4Bytes(s.mask)]];
-    if (s.router !== null) o.push([OPT_SERVER.router, ip4Bytes(s.router)]);
-    if (s.dns.length) o.push([OPT_SERVER.dns, Buffer.concat(s.dns.map(ip4Bytes))]);
-    if (s.domain) o.push([OPT_SERVER.domain, Buffer.from(s.domain, "latin1")]);
-    o.push([OPT_SERVER.broadcast, ip4Bytes(s.broadcast)]);
-    subnetOptions.set(s, o);
-  }
+/** What every reply for a subnet carries after its type and server id. */
+function subnetOptions(s: Subnet): Options {
+  const o: Options = [[OPT_SERVER.subnetMask, ip4Bytes(s.mask)]];
+  if (s.router !== null) o.push([OPT_SERVER.router, ip4Bytes(s.router)]);
+  if (s.dns.length) o.push([OPT_SERVER.dns, Buffer.concat(s.dns.map(ip4Bytes))]);
+  if (s.domain) o.push([OPT_SERVER.domain, Buffer.from(s.domain, "latin1")]);
+  o.push([OPT_SERVER.broadcast, ip4Bytes(s.broadcast)]);
   return o;
 }
 
@@ -80,21 +74,48 @@ function seconds(n: number): Buffer {
   return b;
 }
 
-/** Lease time, T1 (half) and T2 (7/8): per subnet, built once like its other options. */
-const leaseTimes = new WeakMap<Subnet, Options>();
+/** Lease time, T1 (half) and T2 (7/8). */
+function leaseTimes(s: Subnet): Options {
+  const lease = s.leaseSeconds;
+  return [
+    [OPT_SERVER.leaseTime, seconds(lease)],
+    [OPT_SERVER.renewalT1, seconds(Math.floor(lease / 2))],
+    [OPT_SERVER.rebindingT2, seconds(Math.floor((lease * 7) / 8))],
+  ];
+}
 
-function leaseTimesOf(s: Subnet): Options {
-  let o = leaseTimes.get(s);
-  if (!o) {
-    const lease = s.leaseSeconds;
-    o = [
-      [OPT_SERVER.leaseTime, seconds(lease)],
-      [OPT_SERVER.renewalT1, seconds(Math.floor(lease / 2))],
-      [OPT_SERVER.rebindingT2, seconds(Math.floor((lease * 7) / 8))],
-    ];
-    leaseTimes.set(s, o);
+type FixedOptions = ReadonlyArray<readonly [number, Uint8Array]>;
+
+/**
+ * A reply's whole option list when no boot options follow: the same for every reply of a
+ * subnet, answer type and server id, so it is built once (a reply per packet otherwise
+ * built it from three lists: an array grown twice and two spreads).
+ */
+interface Fixed {
+  readonly sid: Buffer;
+  readonly offer: FixedOptions;
+  readonly ack: FixedOptions;
+  readonly inform: FixedOptions;
+}
+
+const fixedBySubnet = new WeakMap<Subnet, Fixed>();
+
+function fixedOptions(s: Subnet, sid: Buffer): Fixed {
+  let f = fixedBySubnet.get(s);
+  if (!f || f.sid !== sid) {
+    const times = leaseTimes(s);
+    const rest = subnetOptions(s);
+    const server = [OPT.serverId, sid] as const;
+    f = {
+      sid,
+      offer: [[OPT.messageType, TYPE.offer], server, ...times, ...rest],
+      ack: [[OPT.messageType, TYPE.ack], server, ...times, ...rest],
+      // An INFORM's ACK: configuration only, no lease time.
+      inform: [[OPT.messageType, TYPE.ack], server, ...rest],
+    };
+    fixedBySubnet.set(s, f);
   }
-  return o;
+  return f;
 }
 
 /**
@@ -125,13 +146,14 @@ export function encodeServerReply(
       ],
     });
   }
-  const options: Options = [
-    [OPT.messageType, answer.type === "offer" ? TYPE.offer : TYPE.ack],
-    [OPT.serverId, sid],
-  ];
-  if (answer.type !== "inform") options.push(...leaseTimesOf(answer.subnet));
-  options.push(...optionsOf(answer.subnet));
-  if (boot) pushBootOptions(options, req, boot, cache);
+  const fixed = fixedOptions(answer.subnet, sid)[answer.type];
+  let options = fixed;
+  if (boot) {
+    // The boot options go on a copy: the cached list serves every other reply.
+    const withBoot: Options = [...fixed];
+    pushBootOptions(withBoot, req, boot, cache);
+    options = withBoot;
+  }
   // Clients may take more than 548 bytes when they say so (option 57), up to one frame.
   const max = Math.min(1472, Math.max(548, maxMessageSize(req) ?? 0));
   return encodePacket(
