@@ -217,3 +217,25 @@ test("encode: 548 bytes by default, one more is refused; chaddr at most 16 bytes
   assert.equal(e.name, "EncodeError");
   assert.ok(e instanceof Error);
 });
+
+test("parse: a plain Uint8Array, even a window into a larger buffer, reads as a Buffer does", () => {
+  const bytes = encodePacket(
+    input({
+      op: 1,
+      xid: 0x01020304,
+      options: [
+        [53, Buffer.from([1])],
+        [12, Buffer.from("host")],
+      ],
+    }),
+  );
+  const backing = new Uint8Array(bytes.length + 10);
+  backing.set(bytes, 7);
+  const window = new Uint8Array(backing.buffer, 7, bytes.length);
+  const a = parsed(bytes);
+  const b = parsed(window);
+  assert.equal(b.xid, 0x01020304);
+  assert.deepEqual(b.chaddr, a.chaddr);
+  assert.deepEqual([...b.options], [...a.options]);
+  assert.ok(Buffer.isBuffer(b.options.get(12)), "option values are Buffers either way");
+});

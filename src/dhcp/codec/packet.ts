@@ -78,7 +78,10 @@ export function parsePacket(input: Uint8Array): ParseResult {
     return { ok: false, reason: `too short for a DHCP message: ${input.length} bytes` };
   if (input.length > DHCP_MAX_INPUT)
     return { ok: false, reason: `too long for a DHCP message: ${input.length} bytes` };
-  const buf = Buffer.from(input.buffer, input.byteOffset, input.length);
+  // A datagram from node:dgram is a Buffer already: no second view of it per packet.
+  const buf = Buffer.isBuffer(input)
+    ? input
+    : Buffer.from(input.buffer, input.byteOffset, input.length);
   const op = buf[0]!;
   if (op !== 1 && op !== 2) return { ok: false, reason: `bad op ${op}` };
   const hlen = buf[2]!;
