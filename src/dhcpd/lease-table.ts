@@ -117,7 +117,9 @@ export class LeaseTable {
       const old = this.byIp.get(previous);
       if (old && old.client === l.client) this.free(old);
     }
-    l.mac = mac;
+    // A renewal's MAC is this packet's copy of the same text: keeping the lease's own
+    // spares promoting the new string (the lease is long-lived, the packet is not).
+    if (l.mac !== mac) l.mac = mac;
     this.byClient.set(client, l.ip);
     this.setExpiry(l, "bound", expiresAt);
     return recordOf(l);
