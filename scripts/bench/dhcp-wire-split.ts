@@ -9,10 +9,11 @@
  *   node dist/scripts/bench/dhcp-wire-split.js CAPTURE.pcap [GC_LOG]
  */
 import { existsSync, readFileSync } from "node:fs";
+import { parsePacket } from "../../src/dhcp/codec/packet.js";
+import { messageType } from "../../src/dhcp/codec/options.js";
 
 /** pcap (not pcapng), Ethernet, IPv4 without options, UDP: what tcpdump -w writes here. */
 const UDP_PAYLOAD = 14 + 20 + 8;
-const DHCP_OPTIONS = 240;
 const TYPES: Record<number, keyof Dora> = { 1: "d", 2: "o", 3: "r", 5: "a" };
 
 interface Dora {
@@ -20,20 +21,6 @@ interface Dora {
   o?: number;
   r?: number;
   a?: number;
-}
-
-function messageType(b: Buffer, start: number, end: number): number {
-  for (let i = start; i + 1 < end;) {
-    const code = b[i]!;
-    if (code === 0) {
-      i++;
-      continue;
-    }
-    if (code === 255) return 0;
-    if (code === 53) return b[i + 2] ?? 0;
-    i += 2 + b[i + 1]!;
-  }
-  return 0;
 }
 
 /** First time each message type of each xid was seen, in milliseconds. */
@@ -48,10 +35,12 @@ function readCapture(file: string): Map<number, Dora> {
     const incl = b.readUInt32LE(off + 8);
     const p = off + 16;
     off = p + incl;
-    if (incl < UDP_PAYLOAD + DHCP_OPTIONS || off > b.length) continue;
-    const key = TYPES[messageType(b, p + UDP_PAYLOAD + DHCP_OPTIONS, p + incl)];
+    if (incl <= UDP_PAYLOAD || off > b.length) continue;
+    const parsed = parsePacket(b.subarray(p + UDP_PAYLOAD, p + incl));
+    if (!parsed.ok) continue;
+    const key = TYPES[messageType(parsed.packet) ?? 0];
     if (!key) continue;
-    const xid = b.readUInt32BE(p + UDP_PAYLOAD + 4);
+    const xid = parsed.packet.xid;
     let e = byXid.get(xid);
     if (!e) byXid.set(xid, (e = {}));
     e[key] ??= t;
