@@ -25,12 +25,29 @@ export function macOfChaddr(c: Uint8Array): Mac {
   return MAC_TEXT.toString("latin1", 0, 17) as Mac;
 }
 
-/** "id:HEX" (option 61) or "hw:MAC". */
-export type ClientKey = string & { readonly __brand: "ClientKey" };
+/**
+ * Who a client is: "id:HEX" (option 61) or, without one, its MAC itself. A Mac never
+ * starts with "id:" (its digits are hex), so the two cannot collide. The MAC is not
+ * prefixed in memory: a lease keeps one string for both its MAC and its holder, and
+ * every new lease outlives V8's young generation, so each string it holds is copied
+ * twice by the collector (docs/benchmarks.md). The journal writes it as "hw:MAC".
+ */
+export type ClientKey = (string & { readonly __brand: "ClientKey" }) | Mac;
 
 export function clientKeyOf(req: Pick<DhcpPacket, "options">, mac: Mac): ClientKey {
   const id = clientId(req);
-  return (id ? `id:${id.toString("hex")}` : `hw:${mac}`) as ClientKey;
+  return id ? (`id:${id.toString("hex")}` as ClientKey) : mac;
+}
+
+/** A client key as the journal writes it: "id:HEX", "hw:MAC", or "" (nobody). */
+function journalClient(c: ClientKey | ""): string {
+  return c === "" || c.startsWith("id:") ? c : `hw:${c}`;
+}
+
+/** The journal's client text back; undefined when it is none of its three forms. */
+function clientOfJournal(c: string): ClientKey | "" | undefined {
+  if (c === "" || c.startsWith("id:")) return c as ClientKey | "";
+  return c.startsWith("hw:") ? (parseMac(c.slice(3)) ?? undefined) : undefined;
 }
 
 export interface LeaseRecord {
@@ -52,7 +69,7 @@ export interface LeaseRecord {
  */
 export function encodeRecord(r: LeaseRecord): string {
   const m = r.mac === null ? "null" : `"${r.mac}"`;
-  return `{"ip":"${formatIp4(r.ip)}","c":${JSON.stringify(r.client)},"m":${m},"s":"${r.state}","e":${r.expiresAt}}`;
+  return `{"ip":"${formatIp4(r.ip)}","c":${JSON.stringify(journalClient(r.client))},"m":${m},"s":"${r.state}","e":${r.expiresAt}}`;
 }
 
 /** A journal line back; null when it is not one (a torn or foreign line). */
@@ -69,6 +86,7 @@ export function decodeRecord(line: string): LeaseRecord | null {
   const mac = o.m === null ? null : typeof o.m === "string" ? parseMac(o.m) : undefined;
   const state = o.s === "bound" || o.s === "released" || o.s === "declined" ? o.s : null;
   if (ip === null || mac === undefined || state === null) return null;
-  if (typeof o.c !== "string" || typeof o.e !== "number" || !Number.isFinite(o.e)) return null;
-  return { ip, client: o.c as ClientKey | "", mac, state, expiresAt: o.e };
+  const client = typeof o.c === "string" ? clientOfJournal(o.c) : undefined;
+  if (client === undefined || typeof o.e !== "number" || !Number.isFinite(o.e)) return null;
+  return { ip, client, mac, state, expiresAt: o.e };
 }

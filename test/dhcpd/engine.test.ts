@@ -54,7 +54,7 @@ test("DORA: lowest pool address first, one per client, same one on a second DISC
   assert.ok(ack.kind === "ack");
   assert.deepEqual(
     { ...ack.durable, ip: formatIp4(ack.durable.ip) },
-    { ip: "10.0.0.100", client: `hw:${A}`, mac: A, state: "bound", expiresAt: T0 + 600_000 },
+    { ip: "10.0.0.100", client: A, mac: A, state: "bound", expiresAt: T0 + 600_000 },
   );
 });
 

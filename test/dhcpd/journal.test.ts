@@ -16,7 +16,7 @@ import type { Mac } from "../../src/core/mac.js";
 
 const rec = (i: number, state: LeaseRecord["state"] = "bound"): LeaseRecord => ({
   ip: (parseIp4("10.0.0.0")! + i) as Ip4,
-  client: `hw:02:00:00:00:00:${(i & 255).toString(16).padStart(2, "0")}` as ClientKey,
+  client: `02:00:00:00:00:${(i & 255).toString(16).padStart(2, "0")}` as Mac,
   mac: `02:00:00:00:00:${(i & 255).toString(16).padStart(2, "0")}` as Mac,
   state,
   expiresAt: 1_800_000_000_000 + i,
@@ -149,14 +149,15 @@ test("write calls back once per record, after its group is written", async (t) =
 });
 
 test("a journal line is JSON.stringify's text of the record, and reads back as it", () => {
+  // In memory a client without option 61 is keyed by its MAC; on disk it is "hw:MAC".
   const hex = fc.integer({ min: 0, max: 255 }).map((b) => b.toString(16).padStart(2, "0"));
   const mac = fc.array(hex, { minLength: 6, maxLength: 6 }).map((b) => b.join(":") as Mac);
   const record = fc.record({
     ip: fc.integer({ min: 0, max: 0xffffffff }).map((n) => n as Ip4),
     client: fc.oneof(
       fc.constant(""),
-      fc.string(),
-      mac.map((m) => `hw:${m}`),
+      fc.string().map((t) => `id:${t}`),
+      mac,
     ) as fc.Arbitrary<ClientKey | "">,
     mac: fc.option(mac),
     state: fc.constantFrom<LeaseRecord["state"]>("bound", "released", "declined"),
@@ -165,11 +166,21 @@ test("a journal line is JSON.stringify's text of the record, and reads back as i
   fc.assert(
     fc.property(record, (r) => {
       const line = encodeRecord(r);
-      const { ip, client: c, mac: m, state: s, expiresAt: e } = r;
+      const { ip, client, mac: m, state: s, expiresAt: e } = r;
+      const c = client === "" || client.startsWith("id:") ? client : `hw:${client}`;
       assert.equal(line, JSON.stringify({ ip: formatIp4(ip), c, m, s, e }));
       // JSON has no -0: it reads back as 0.
       assert.deepEqual(decodeRecord(line), { ...r, expiresAt: Object.is(e, -0) ? 0 : e });
     }),
     { numRuns: 2000 },
   );
+});
+
+test("a journal line whose client is none of id:, hw:MAC or empty is skipped", () => {
+  const line = (c: string) =>
+    `{"ip":"10.0.0.1","c":${JSON.stringify(c)},"m":"02:00:00:00:00:01","s":"bound","e":1}`;
+  assert.equal(decodeRecord(line("hw:02:00:00:00:00:01"))?.client, "02:00:00:00:00:01");
+  assert.equal(decodeRecord(line("id:01ab"))?.client, "id:01ab");
+  for (const c of ["02:00:00:00:00:01", "hw:not-a-mac", "xx:1"])
+    assert.equal(decodeRecord(line(c)), null, c);
 });
