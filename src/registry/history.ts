@@ -113,11 +113,17 @@ function findRepeat(events: readonly MachineEvent[], e: MachineEvent): number {
   return -1;
 }
 
-/** The entry to drop when the list is full: an older generation's, else the oldest step. */
+/**
+ * The entry to drop when the list is full: an older generation's (its standing lease
+ * last), else the oldest step.
+ */
 function dropIndex(events: readonly MachineEvent[], current: number): number {
   let firstProgress = -1;
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as MachineEvent;
+    // An older generation keeps only its outcomes and the lease that still stands
+    // (summariseOlder): the lease goes last, with this generation's milestones.
+    if (e.generation < current && e.type === "dhcp-lease") continue;
     if (e.generation < current || !isMilestone(e)) return i;
     if (firstProgress < 0 && e.type === "progress") firstProgress = i;
   }
@@ -127,10 +133,27 @@ function dropIndex(events: readonly MachineEvent[], current: number): number {
 }
 
 /**
+ * The older generations' `dhcp-lease` ack that still stands: the last one, unless a
+ * release or decline of its address follows. A lease outlives a rearm (the machine keeps
+ * its address while it reinstalls), and the view's `leasedIpv4` is read from this list.
+ */
+function standingLease(events: readonly MachineEvent[], current: number): MachineEvent | null {
+  let ack: MachineEvent | null = null;
+  for (const e of events) {
+    if (e.generation >= current || e.type !== "dhcp-lease") continue;
+    if (e.lease === "ack") ack = e;
+    else if ((e.lease === "released" || e.lease === "declined") && e.ip === ack?.ip) ack = null;
+  }
+  return ack;
+}
+
+/**
  * Generations before `current` keep their outcomes (registered or rearmed, state changes,
- * complete, failed, hook); the rest is counted in `omitted` on the generation's last entry.
+ * complete, failed, hook) and the lease that still stands; the rest is counted in
+ * `omitted` on the generation's last entry.
  */
 export function summariseOlder(events: MachineEvent[], current: number): void {
+  const lease = standingLease(events, current);
   const out: MachineEvent[] = [];
   let omitted: Record<string, number> = {};
   let gen: number | null = null;
@@ -148,7 +171,7 @@ export function summariseOlder(events: MachineEvent[], current: number): void {
       close();
       gen = e.generation;
     }
-    if (e.generation >= current || OUTCOMES.has(e.type)) out.push(e);
+    if (e.generation >= current || OUTCOMES.has(e.type) || e === lease) out.push(e);
     else omitted[e.type] = (omitted[e.type] ?? 0) + ((e.count as number | undefined) ?? 1);
   }
   close();

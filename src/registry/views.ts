@@ -90,8 +90,8 @@ const LEASE_TEXT: Record<string, string> = {
  * The address server mode leased the machine and it has not given back: the address of
  * its last `dhcp-lease` ack not followed by a release or decline of that address, while
  * that ack's lease (`until`) has not run out at `nowMs`; null when there is none (always in
- * proxy mode). Read from the kept history: once a rearm has summarised the older
- * generation, the lease shows again at the next renewal.
+ * proxy mode). Read from the kept history, where a rearm's summary keeps the lease that
+ * still stands (history.ts).
  */
 export function leasedIpv4(events: readonly MachineEvent[], nowMs = Date.now()): string | null {
   let leased: string | null = null;

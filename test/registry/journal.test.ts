@@ -95,6 +95,38 @@ test("a rearm summarises the older generation: outcomes kept, the rest counted",
   await r.close();
 });
 
+test("a lease that still stands outlives a rearm's summary, live and replayed", async () => {
+  const { r, dir } = await open();
+  await r.upsert(mac, reg);
+  const until = new Date(Date.now() + 3_600_000).toISOString();
+  const lease = (l: "ack" | "released", ip: string) =>
+    r.noteBootStep(mac, { type: "dhcp-lease", lease: l, ip, ...(l === "ack" ? { until } : {}) });
+  lease("ack", "10.0.0.7");
+  lease("released", "10.0.0.7");
+  lease("ack", "10.0.0.8");
+  r.noteBootStep(mac, { type: "kernel", bytes: 1, status: 200 });
+  await r.rearm(mac);
+  // The machine keeps its address while it reinstalls: the view says so before it renews.
+  assert.equal(r.get(mac)?.leasedIpv4, "10.0.0.8");
+  assert.deepEqual(
+    (r.get(mac)?.events ?? []).map((e) => [e.generation, e.type, e.ip ?? null]),
+    [
+      [1, "registered", null],
+      [1, "dhcp-lease", "10.0.0.8"],
+      [2, "rearmed", null],
+    ],
+  );
+  await r.close();
+  const again = await open(dir);
+  assert.equal(again.r.get(mac)?.leasedIpv4, "10.0.0.8");
+  // Given back before the rearm: nothing stands, nothing is kept.
+  again.r.noteBootStep(mac, { type: "dhcp-lease", lease: "released", ip: "10.0.0.8" });
+  await again.r.rearm(mac);
+  assert.equal(again.r.get(mac)?.leasedIpv4, null);
+  assert.ok(!again.r.get(mac)?.events.some((e) => e.type === "dhcp-lease"));
+  await again.r.close();
+});
+
 test("a boot step writes its journal line only: the snapshot is not rewritten", async () => {
   const { r, dir } = await open();
   await r.upsert(mac, reg);
