@@ -4,7 +4,9 @@
  * keeps the indexes in step; work per call is O(log n) whatever the lease count.
  *
  * No policy here: which address a client may have is decided by the message handlers
- * (offer.ts, request.ts, give-back.ts); this file only records the outcome.
+ * (offer.ts, request.ts, give-back.ts); this file only records the outcome. The records
+ * themselves are kept in lease-slots.ts, without an object per lease: what `get` returns
+ * is a copy, and every change goes through a method here.
  */
 import type { Mac } from "../core/mac.js";
 import type { Ip4 } from "../core/ipv4.js";
@@ -12,18 +14,9 @@ import type { ServerConfig, Subnet } from "./config.js";
 import { AddressPool, ExpiryHeap } from "./pool.js";
 import { subnetOfAddress } from "./subnet-choice.js";
 import type { ClientKey, LeaseRecord } from "./lease.js";
+import { LeaseSlots, type Lease, type LeaseState } from "./lease-slots.js";
 
-export type LeaseState = "probing" | "offered" | "bound" | "released" | "expired" | "declined";
-
-export interface Lease {
-  readonly ip: Ip4;
-  /** "" for a declined (quarantined) address: nobody holds it. */
-  client: ClientKey | "";
-  mac: Mac | null;
-  state: LeaseState;
-  /** Epoch ms; for released/expired leases, when the address was given back. */
-  expiresAt: number;
-}
+export type { Lease, LeaseState };
 
 const ACTIVE: ReadonlySet<LeaseState> = new Set(["probing", "offered", "bound", "declined"]);
 
@@ -32,8 +25,7 @@ export const isActive = (l: Lease | undefined): l is Lease =>
   l !== undefined && ACTIVE.has(l.state);
 
 export class LeaseTable {
-  private readonly byIp = new Map<Ip4, Lease>();
-  private readonly byClient = new Map<ClientKey, Ip4>();
+  private readonly slots = new LeaseSlots();
   private readonly pools = new Map<Subnet, AddressPool>();
   private readonly heap = new ExpiryHeap();
   /** Pool addresses reserved for someone, kept out of the free set until refreshed. */
@@ -45,18 +37,18 @@ export class LeaseTable {
   }
 
   get(ip: Ip4): Lease | undefined {
-    return this.byIp.get(ip);
+    return this.slots.get(ip);
   }
 
   ofClient(client: ClientKey): Lease | undefined {
-    const ip = this.byClient.get(client);
-    const l = ip === undefined ? undefined : this.byIp.get(ip);
+    const ip = this.slots.addressOf(client);
+    const l = ip === undefined ? undefined : this.slots.get(ip);
     return l && l.client === client ? l : undefined;
   }
 
   /** Every address some client holds or was offered. */
   *held(): Iterable<Lease> {
-    for (const l of this.byIp.values()) if (isActive(l)) yield l;
+    for (const l of this.slots.all()) if (isActive(l)) yield l;
   }
 
   poolFor(subnet: Subnet): AddressPool | undefined {
@@ -87,72 +79,69 @@ export class LeaseTable {
   unpark(): void {
     const parked = this.parked;
     this.parked = [];
-    for (const ip of parked) if (!isActive(this.byIp.get(ip))) this.poolOf(ip)?.give(ip);
+    for (const ip of parked) if (!isActive(this.slots.get(ip))) this.poolOf(ip)?.give(ip);
   }
 
   /** Makes `ip` the client's (replacing whatever record the address had). */
   claim(ip: Ip4, mac: Mac, client: ClientKey, state: LeaseState, expiresAt: number): Lease {
-    const old = this.byIp.get(ip);
-    if (old && old.client && old.client !== client && this.byClient.get(old.client) === ip)
-      this.byClient.delete(old.client);
-    const mine = this.byClient.get(client);
+    const old = this.slots.get(ip);
+    if (old && old.client && old.client !== client && this.slots.addressOf(old.client) === ip)
+      this.slots.forgetAddressOf(old.client);
+    const mine = this.slots.addressOf(client);
     if (mine !== undefined && mine !== ip) {
-      const prev = this.byIp.get(mine);
+      const prev = this.slots.get(mine);
       // An unanswered offer elsewhere is given back; a bound lease runs out on its own.
       if (prev && prev.client === client && (prev.state === "offered" || prev.state === "probing"))
         this.free(prev);
     }
-    const l: Lease = { ip, client, mac, state, expiresAt };
-    this.byIp.set(ip, l);
-    this.byClient.set(client, ip);
+    this.slots.put(ip, mac, client, state, expiresAt);
+    this.slots.setAddressOf(client, ip);
     this.heap.push(expiresAt, ip);
-    return l;
+    return { ip, client, mac, state, expiresAt };
   }
 
   /** Binds `l` to its client until `expiresAt`; the client's previous address is freed. */
   bind(l: Lease, mac: Mac, expiresAt: number): LeaseRecord {
     const client = l.client as ClientKey;
-    const previous = this.byClient.get(client);
+    const previous = this.slots.addressOf(client);
     if (previous !== undefined && previous !== l.ip) {
-      const old = this.byIp.get(previous);
-      if (old && old.client === l.client) this.free(old);
+      const old = this.slots.get(previous);
+      if (old && old.client === client) this.free(old);
     }
-    // A renewal's MAC is this packet's copy of the same text: keeping the lease's own
-    // spares promoting the new string (the lease is long-lived, the packet is not).
-    if (l.mac !== mac) l.mac = mac;
-    this.byClient.set(client, l.ip);
-    this.setExpiry(l, "bound", expiresAt);
-    return recordOf(l);
+    this.slots.hold(l.ip, client, mac);
+    this.slots.setAddressOf(client, l.ip);
+    this.setExpiry(l.ip, "bound", expiresAt);
+    return { ip: l.ip, client, mac, state: "bound", expiresAt };
   }
 
   /** Takes the address from its holder and keeps it from everyone for declineSeconds. */
   quarantine(l: Lease, now: number): LeaseRecord {
-    if (l.client && this.byClient.get(l.client) === l.ip) this.byClient.delete(l.client);
-    l.client = "";
-    l.mac = null;
-    this.setExpiry(l, "declined", now + this.config.declineSeconds * 1000);
-    return recordOf(l);
+    if (l.client && this.slots.addressOf(l.client) === l.ip) this.slots.forgetAddressOf(l.client);
+    const until = now + this.config.declineSeconds * 1000;
+    this.slots.hold(l.ip, "", null);
+    this.setExpiry(l.ip, "declined", until);
+    return { ip: l.ip, client: "", mac: null, state: "declined", expiresAt: until };
   }
 
   /** The client gave the address back: it returns to the pool, its holder remembered. */
   release(l: Lease, now: number): LeaseRecord {
-    this.setExpiry(l, "released", now);
+    this.setExpiry(l.ip, "released", now);
     this.poolOf(l.ip)?.give(l.ip);
-    return recordOf(l);
+    return { ip: l.ip, client: l.client, mac: l.mac, state: "released", expiresAt: now };
   }
 
   /** A probing address nobody answered for: an ordinary offer until `until`. */
   offered(l: Lease, until: number): void {
-    this.setExpiry(l, "offered", until);
+    this.setExpiry(l.ip, "offered", until);
   }
 
   /** Expired leases go back to the pool (their holder is remembered), offers vanish. */
   reap(now: number): void {
     for (let due = this.heap.popDue(now); due; due = this.heap.popDue(now)) {
-      const l = this.byIp.get(due.ip);
+      const l = this.slots.get(due.ip);
       if (!l || l.expiresAt !== due.at || !isActive(l)) continue;
       if (l.state === "bound") {
-        l.state = "expired";
+        this.slots.update(l.ip, "expired", l.expiresAt);
         this.poolOf(l.ip)?.give(l.ip);
       } else this.free(l);
     }
@@ -167,20 +156,13 @@ export class LeaseTable {
   /** Rebuilds the tables from the journal's records (in order; later ones win). */
   restore(records: Iterable<LeaseRecord>, now: number): void {
     for (const r of records) {
-      const old = this.byIp.get(r.ip);
+      const old = this.slots.get(r.ip);
       if (old) this.drop(old);
       if (subnetOfAddress(this.config, r.ip) === null) continue;
       const live = (r.state === "bound" || r.state === "declined") && r.expiresAt > now;
-      const l: Lease = {
-        ip: r.ip,
-        client: r.client,
-        mac: r.mac,
-        state: r.state,
-        expiresAt: r.expiresAt,
-      };
-      if (r.state === "bound" && !live) l.state = "expired";
-      this.byIp.set(r.ip, l);
-      if (l.client) this.byClient.set(l.client, r.ip);
+      const state = r.state === "bound" && !live ? "expired" : r.state;
+      this.slots.put(r.ip, r.mac, r.client, state, r.expiresAt);
+      if (r.client) this.slots.setAddressOf(r.client, r.ip);
       const pool = this.poolOf(r.ip);
       if (live) {
         pool?.take(r.ip);
@@ -191,7 +173,7 @@ export class LeaseTable {
 
   /** What compaction keeps: every lease still in force, and the last holder of the rest. */
   *records(): Iterable<LeaseRecord> {
-    for (const l of this.byIp.values()) {
+    for (const l of this.slots.all()) {
       if (
         l.state === "probing" ||
         l.state === "offered" ||
@@ -204,23 +186,12 @@ export class LeaseTable {
   }
 
   private drop(l: Lease): void {
-    this.byIp.delete(l.ip);
-    if (l.client && this.byClient.get(l.client) === l.ip) this.byClient.delete(l.client);
+    this.slots.delete(l.ip);
+    if (l.client && this.slots.addressOf(l.client) === l.ip) this.slots.forgetAddressOf(l.client);
   }
 
-  private setExpiry(l: Lease, state: LeaseState, at: number): void {
-    l.state = state;
-    l.expiresAt = at;
-    if (ACTIVE.has(state)) this.heap.push(at, l.ip);
+  private setExpiry(ip: Ip4, state: LeaseState, at: number): void {
+    this.slots.update(ip, state, at);
+    if (ACTIVE.has(state)) this.heap.push(at, ip);
   }
-}
-
-function recordOf(l: Lease): LeaseRecord {
-  return {
-    ip: l.ip,
-    client: l.client,
-    mac: l.mac,
-    state: l.state as LeaseRecord["state"],
-    expiresAt: l.expiresAt,
-  };
 }

@@ -78,19 +78,30 @@ export class AddressPool {
   }
 }
 
-/** A min-heap of (time, address) with lazy deletion: the owner checks entries it pops. */
+/**
+ * A min-heap of (time, address) with lazy deletion: the owner checks entries it pops.
+ * Kept in typed arrays, which grow by doubling outside V8's heap: a JS array's backing
+ * store is copied on every growth and each copy is one more object for the collector.
+ */
 export class ExpiryHeap {
-  private times: number[] = [];
-  private ips: Ip4[] = [];
+  private times = new Float64Array(64);
+  private ips = new Uint32Array(64);
+  private n = 0;
 
   get length(): number {
-    return this.times.length;
+    return this.n;
   }
 
   push(at: number, ip: Ip4): void {
-    let i = this.times.length;
-    this.times.push(at);
-    this.ips.push(ip);
+    if (this.n === this.times.length) {
+      const times = new Float64Array(2 * this.n);
+      const ips = new Uint32Array(2 * this.n);
+      times.set(this.times);
+      ips.set(this.ips);
+      this.times = times;
+      this.ips = ips;
+    }
+    let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (this.times[p]! <= at) break;
@@ -104,11 +115,11 @@ export class ExpiryHeap {
 
   /** Pops the earliest entry due at or before `now`, or null. */
   popDue(now: number): { at: number; ip: Ip4 } | null {
-    if (this.times.length === 0 || this.times[0]! > now) return null;
-    const top = { at: this.times[0]!, ip: this.ips[0]! };
-    const t = this.times.pop()!;
-    const ip = this.ips.pop()!;
-    const n = this.times.length;
+    if (this.n === 0 || this.times[0]! > now) return null;
+    const top = { at: this.times[0]!, ip: this.ips[0]! as Ip4 };
+    const n = --this.n;
+    const t = this.times[n]!;
+    const ip = this.ips[n]!;
     if (n > 0) {
       let i = 0;
       for (;;) {
