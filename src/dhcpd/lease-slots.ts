@@ -142,7 +142,7 @@ export class LeaseSlots {
     }
     const hi = macHigh(client as Mac);
     let inner = this.byMac.get(hi);
-    if (!inner) this.byMac.set(hi, (inner = new Map()));
+    if (!inner) this.byMac.set(hi, (inner = new Map<number, Ip4>()));
     inner.set(macLow(client as Mac), ip);
   }
 
