@@ -72,7 +72,7 @@ export class LeaseSlots {
   private macLo = new Int32Array(64);
   /** The client identifier of a BY_ID slot. */
   private readonly ids = new Map<number, ClientKey>();
-  private freeSlots: number[] = [];
+  private readonly freeSlots: number[] = [];
   private used = 0;
   /** Address by client: identifiers by string, MACs by their two halves. */
   private readonly byId = new Map<ClientKey, Ip4>();
@@ -124,7 +124,7 @@ export class LeaseSlots {
     this.freeSlots.push(s);
   }
 
-  /** Every record, oldest address first. */
+  /** Every record, oldest first (one dropped and made again counts as new). */
   *all(): Iterable<Lease> {
     for (const s of this.slotOfIp.values()) yield this.view(s);
   }
