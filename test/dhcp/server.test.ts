@@ -286,3 +286,103 @@ test("server mode: an ACK whose journal write ends after close() is dropped, not
     "the lease was written all the same",
   );
 });
+
+test("server mode: mutated requests, hostile client ids and a MAC storm never fail; leases hold", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "lst-dhcp-hostile-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = loopbackDhcpConfig();
+  const metrics = createMetrics();
+  const svc = await startDhcpServer(
+    serverContext(config, { metrics, log: createLogger("test", "silent") }),
+    { lease: loopbackLease(dir, { fsync: false }) },
+  );
+  const client = dgram.createSocket("udp4");
+  t.after(async () => {
+    client.close();
+    await svc.close();
+  });
+  client.bind(0, "127.0.0.1");
+  await once(client, "listening");
+  const send = (b: Buffer) => client.send(b, svc.ports.dhcp, "127.0.0.1");
+  const settle = async (done: () => boolean) => {
+    for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  const acks = () => svc.leases!.counts().ack ?? 0;
+  const dora = async (mac: string, clientId?: string) => {
+    const before = acks();
+    send(clientMessage({ type: o.MSG.DISCOVER, mac, xid: 1, ...(clientId ? { clientId } : {}) }));
+    await settle(() => [...svc.leases!.engine.held()].some((l) => l.mac === mac));
+    const l = [...svc.leases!.engine.held()].find((x) => x.mac === mac);
+    assert.ok(l, `${mac} offered`);
+    send(
+      clientMessage({
+        type: o.MSG.REQUEST,
+        mac,
+        xid: 2,
+        serverId: config.address,
+        requested: formatIp4(l.ip),
+        ...(clientId ? { clientId } : {}),
+      }),
+    );
+    await settle(() => acks() > before);
+    return l.ip;
+  };
+  // Two holders before the flood: one by MAC, one by a 255-byte client identifier.
+  const longId = "01" + "ab".repeat(254);
+  const ipA = await dora("02:33:00:00:00:01");
+  const ipB = await dora("02:33:00:00:00:02", longId);
+
+  // A seeded generator: the same flood on every run.
+  let seed = 0x1234567;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const valid = clientMessage({ type: o.MSG.DISCOVER, mac: "02:33:00:00:00:03", xid: 3 });
+  const N = 3000;
+  for (let i = 0; i < N; i++) {
+    const kind = i % 4;
+    const mac = `02:44:${[0, 0, 0, 0].map(() => rnd(256).toString(16).padStart(2, "0")).join(":")}`;
+    if (kind === 0) {
+      // A byte-flipped request, cut at a random length.
+      const b = Buffer.from(valid);
+      for (let k = 0; k < 8; k++) b[rnd(b.length)] = rnd(256);
+      send(b.subarray(0, 1 + rnd(b.length)));
+    } else if (kind === 1) {
+      // A storm of new MACs: more than the pool's nine addresses.
+      send(clientMessage({ type: o.MSG.DISCOVER, mac, xid: i }));
+    } else if (kind === 2) {
+      // Hostile identifiers: one byte (too short to count) and the longest an option holds.
+      // (Whoever sends a holder's own identifier is that client: DHCP has no proof of it.)
+      const id = ["01", "ff".repeat(255)][rnd(2)]!;
+      const type = [o.MSG.DISCOVER, o.MSG.REQUEST, o.MSG.RELEASE, o.MSG.DECLINE][rnd(4)]!;
+      send(clientMessage({ type, mac, xid: i, clientId: id, requested: formatIp4(ipB) }));
+    } else {
+      // Spoofed give-backs and renewals of the two held addresses from other MACs.
+      const type = [o.MSG.RELEASE, o.MSG.DECLINE, o.MSG.REQUEST][rnd(3)]!;
+      const ip = formatIp4(rnd(2) ? ipA : ipB);
+      send(clientMessage({ type, mac, xid: i, requested: ip, ciaddr: ip }));
+    }
+    if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const failures = (await metrics.internalErrors.get()).values.find(
+    (v) => v.labels.service === "dhcp",
+  );
+  assert.equal(failures?.value, 0, "no packet ended in an exception");
+  const counts = svc.leases!.counts();
+  assert.ok((counts.malformed ?? 0) > 0, "mutated datagrams counted");
+  assert.ok((counts["silent: pool exhausted"] ?? 0) > 0, "the storm emptied the pool");
+  assert.ok((counts["nak: address held by another client"] ?? 0) > 0, "spoofed renewals refused");
+  // Nobody but their holders moved the two leases.
+  const a = svc.leases!.engine.lease(ipA);
+  const b = svc.leases!.engine.lease(ipB);
+  assert.equal(a?.state, "bound");
+  assert.equal(a?.client, "02:33:00:00:00:01");
+  assert.equal(b?.state, "bound");
+  assert.equal(b?.client, `id:${longId}`);
+  // The ACKed leases are in the journal, and a restart gives them back.
+  const kept = (await readJournal(join(dir, "leases.jsonl"))).records;
+  assert.ok(kept.some((r) => r.ip === ipA && r.state === "bound"));
+  assert.ok(kept.some((r) => r.ip === ipB && r.client === `id:${longId}`));
+});
