@@ -10,7 +10,7 @@
  */
 import type { Ip4 } from "../core/ipv4.js";
 import type { Mac } from "../core/mac.js";
-import { macOfChaddr, type ClientKey } from "./lease.js";
+import { isIdKey, macOfChaddr, type ClientKey } from "./lease.js";
 
 export type LeaseState = "probing" | "offered" | "bound" | "released" | "expired" | "declined";
 
@@ -39,9 +39,6 @@ const STATE_CODE = new Map(STATES.map((s, i) => [s, i]));
 const NOBODY = 0;
 const BY_MAC = 1;
 const BY_ID = 2;
-
-/** A client identifier key ("id:..."); anything else non-empty is a Mac ([0-9a-f:]). */
-const isId = (k: string): boolean => k.charCodeAt(0) === 105; /* "i" */
 
 function hexDigit(s: string, i: number): number {
   const c = s.charCodeAt(i);
@@ -131,12 +128,12 @@ export class LeaseSlots {
 
   /** The address the client was last given, as indexed (the record may be another's now). */
   addressOf(client: ClientKey): Ip4 | undefined {
-    if (isId(client)) return this.byId.get(client);
+    if (isIdKey(client)) return this.byId.get(client);
     return this.byMac.get(macHigh(client as Mac))?.get(macLow(client as Mac));
   }
 
   setAddressOf(client: ClientKey, ip: Ip4): void {
-    if (isId(client)) {
+    if (isIdKey(client)) {
       this.byId.set(client, ip);
       return;
     }
@@ -147,7 +144,7 @@ export class LeaseSlots {
   }
 
   forgetAddressOf(client: ClientKey): void {
-    if (isId(client)) this.byId.delete(client);
+    if (isIdKey(client)) this.byId.delete(client);
     else this.byMac.get(macHigh(client as Mac))?.delete(macLow(client as Mac));
   }
 

@@ -39,14 +39,17 @@ export function clientKeyOf(req: Pick<DhcpPacket, "options">, mac: Mac): ClientK
   return id ? (`id:${id.toString("hex")}` as ClientKey) : mac;
 }
 
+/** An identifier key ("id:..."), not a MAC: a Mac's first character is a hex digit. */
+export const isIdKey = (k: string): boolean => k.startsWith("id:");
+
 /** A client key as the journal writes it: "id:HEX", "hw:MAC", or "" (nobody). */
 function journalClient(c: ClientKey | ""): string {
-  return c === "" || c.startsWith("id:") ? c : `hw:${c}`;
+  return c === "" || isIdKey(c) ? c : `hw:${c}`;
 }
 
 /** The journal's client text back; undefined when it is none of its three forms. */
 function clientOfJournal(c: string): ClientKey | "" | undefined {
-  if (c === "" || c.startsWith("id:")) return c as ClientKey | "";
+  if (c === "" || isIdKey(c)) return c as ClientKey | "";
   return c.startsWith("hw:") ? (parseMac(c.slice(3)) ?? undefined) : undefined;
 }
 
